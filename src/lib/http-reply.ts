@@ -1,0 +1,32 @@
+/** What a function answers, independent of the runtime's Response class. */
+export interface HttpReply {
+  status: number;
+  contentType: 'text/xml' | 'application/json' | 'text/plain';
+  body: string;
+}
+
+export function xmlReply(body: string): HttpReply {
+  return { status: 200, contentType: 'text/xml', body };
+}
+
+export function textReply(status: number, body: string): HttpReply {
+  return { status, contentType: 'text/plain', body };
+}
+
+/** JSON error body shared by the API functions: `{ error: { code, message, field? } }`. */
+export interface ApiError {
+  code: string;
+  message: string;
+  field?: string;
+  /** Twilio's error code, when Twilio refused. */
+  twilioCode?: number;
+  moreInfo?: string;
+}
+
+export function jsonReply(status: number, body: unknown): HttpReply {
+  return { status, contentType: 'application/json', body: JSON.stringify(body) };
+}
+
+export function errorReply(status: number, error: ApiError): HttpReply {
+  return jsonReply(status, { error });
+}

@@ -1,0 +1,33 @@
+/**
+ * Cleaning of values that arrive from the phone network or from API callers
+ * before they are echoed into TwiML, sent to LiveKit or written to a log.
+ */
+
+// C0 and C1 controls, DEL, lone surrogates and the XML non-characters. The
+// twilio helper escapes markup but lets these through, and any one of them
+// makes the whole TwiML document invalid XML (Twilio then plays its
+// "application error" to the caller).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Removes control characters and caps the length (in code points, never splitting a pair). */
+export function clean(value: unknown, maxLength: number): string {
+  if (typeof value !== 'string' && typeof value !== 'number') return '';
+  const text = String(value).replace(UNSAFE, '').trim();
+  if (text.length <= maxLength) return text;
+  return Array.from(text).slice(0, maxLength).join('');
+}
+
+/** True when the value holds characters that {@link clean} would remove. */
+export function hasUnsafeCharacters(value: string): boolean {
+  UNSAFE.lastIndex = 0;
+  const found = UNSAFE.test(value);
+  UNSAFE.lastIndex = 0;
+  return found;
+}
+
+/** Length in code points, the unit the limits in this project are given in. */
+export function codePointLength(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}

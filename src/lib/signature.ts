@@ -1,0 +1,64 @@
+/**
+ * X-Twilio-Signature checking for requests that reach a Function.
+ *
+ * Twilio signs the URL it called plus the POSTed parameters. A Function does
+ * not see that URL, so it is rebuilt from the context: `https://{DOMAIN_NAME}{PATH}`
+ * (http for the local dev server). A webhook configured with a query string
+ * signs that query too; for a POST it cannot be told apart from the body in
+ * `event`, which is why webhooks pointing here should carry no query string.
+ */
+import twilio from 'twilio';
+
+export interface SignedRequest {
+  /** The `x-twilio-signature` header; missing when absent. */
+  signature: string | undefined;
+  /** The URL Twilio called, without query string. */
+  url: string;
+  /** Request parameters (query and body), with the runtime's `request` removed. */
+  params: Record<string, string | string[]>;
+}
+
+export type SignatureVerdict = 'valid' | 'missing' | 'invalid';
+
+/** The public URL of this function as Twilio calls it. */
+export function functionUrl(domainName: string, path: string): string {
+  const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(domainName);
+  return `${local ? 'http' : 'https'}://${domainName}${path}`;
+}
+
+/** Parameters as Twilio signed them: `event` without the runtime's additions. */
+export function signedParams(event: Record<string, unknown>): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'request') continue;
+    if (typeof value === 'string') params[name] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') params[name] = String(value);
+    // Repeated parameters (StatusCallbackEvent=a&StatusCallbackEvent=b) arrive as arrays.
+    else if (Array.isArray(value)) params[name] = value.map(String);
+  }
+  return params;
+}
+
+export function verifySignature(authToken: string, request: SignedRequest): SignatureVerdict {
+  const signature = request.signature?.trim();
+  if (!signature) return 'missing';
+  if (!authToken) return 'invalid';
+  // POST: URL plus sorted body parameters.
+  if (twilio.validateRequest(authToken, signature, request.url, request.params)) return 'valid';
+  // GET: the parameters are the URL's query, in the order Twilio sent them,
+  // which is the order the runtime parsed them into `event`.
+  const pairs = Object.entries(request.params).flatMap(([name, value]) =>
+    Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value] as [string, string]],
+  );
+  const query = new URLSearchParams(pairs).toString();
+  if (query && twilio.validateRequest(authToken, signature, `${request.url}?${query}`, {})) return 'valid';
+  return 'invalid';
+}
+
+/** Reads the signature header from the runtime's `event.request.headers`. */
+export function signatureHeader(event: Record<string, unknown>): string | undefined {
+  const request = event.request as { headers?: Record<string, unknown> } | undefined;
+  const value = request?.headers?.['x-twilio-signature'];
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? value[0] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}

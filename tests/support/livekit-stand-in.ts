@@ -1,0 +1,214 @@
+/**
+ * A loopback LiveKit API that holds callers to the real contract: the Bearer
+ * JWT is verified with livekit-server-sdk's TokenVerifier and must carry the
+ * grant the method needs, bodies must be JSON that the protocol's `fromJson`
+ * accepts with unknown fields rejected, and errors come back as Twirp JSON.
+ */
+import {
+  ConnectTwilioCallRequest,
+  ConnectTwilioCallResponse,
+  ParticipantInfo,
+  RemoveParticipantResponse,
+  RoomParticipantIdentity,
+  SendDataRequest,
+  SendDataResponse,
+  UpdateParticipantRequest,
+} from '@livekit/protocol';
+import { ClaimGrants, TokenVerifier } from 'livekit-server-sdk';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export const API_KEY = 'APIstandinkey';
+export const API_SECRET = 'stand-in-secret-that-is-long-enough-for-hs256-0123456789';
+
+export type Behaviour =
+  | { kind: 'ok' }
+  | { kind: 'hang' }
+  | { kind: 'status'; status: number; code: string; msg: string }
+  | { kind: 'malformed' }
+  | { kind: 'connect-url'; url: string };
+
+export interface Recorded {
+  method: string;
+  claims: ClaimGrants;
+  body: unknown;
+}
+
+interface Participant {
+  identity: string;
+  attributes: Record<string, string>;
+  metadata: string;
+}
+
+export class LiveKitStandIn {
+  readonly requests: Recorded[] = [];
+  /** Requests refused before reaching a method (bad JWT, bad body). */
+  readonly refused: { path: string; reason: string }[] = [];
+  /** Participants by room, as ConnectTwilioCall and RoomService left them. */
+  readonly rooms = new Map<string, Map<string, Participant>>();
+  readonly dataMessages: { room: string; topic: string; payload: string }[] = [];
+  /** Issued connect URLs, by room. */
+  readonly connectUrls = new Map<string, string>();
+  behaviour: Behaviour = { kind: 'ok' };
+  /** Per-method overrides, e.g. make only RemoveParticipant fail. */
+  methodBehaviour: Partial<Record<string, Behaviour>> = {};
+  connections = 0;
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly verifier = new TokenVerifier(API_KEY, API_SECRET);
+
+  constructor() {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.connections += 1;
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.refused.length = 0;
+    this.rooms.clear();
+    this.dataMessages.length = 0;
+    this.connectUrls.clear();
+    this.behaviour = { kind: 'ok' };
+    this.methodBehaviour = {};
+  }
+
+  calls(method: string): Recorded[] {
+    return this.requests.filter((r) => r.method === method);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private twirpError(res: http.ServerResponse, status: number, code: string, msg: string): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code, msg }));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const path = req.url ?? '';
+    const match = /^\/twirp\/livekit\.(Connector|RoomService)\/(\w+)$/.exec(path);
+    if (req.method !== 'POST' || !match) {
+      this.refused.push({ path, reason: 'not found' });
+      return this.twirpError(res, 404, 'bad_route', `no handler for ${req.method} ${path}`);
+    }
+    const method = `${match[1]}.${match[2]}`;
+    const auth = req.headers.authorization ?? '';
+    if (!auth.startsWith('Bearer ')) {
+      this.refused.push({ path, reason: 'no bearer token' });
+      return this.twirpError(res, 401, 'unauthenticated', 'authorization header missing');
+    }
+    let claims: ClaimGrants;
+    try {
+      claims = await this.verifier.verify(auth.slice('Bearer '.length));
+    } catch {
+      this.refused.push({ path, reason: 'invalid token' });
+      return this.twirpError(res, 401, 'unauthenticated', 'invalid token');
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      this.refused.push({ path, reason: 'content-type' });
+      return this.twirpError(res, 415, 'malformed', 'expected application/json');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      this.refused.push({ path, reason: 'body not JSON' });
+      return this.twirpError(res, 400, 'malformed', 'body is not JSON');
+    }
+
+    const behaviour = this.methodBehaviour[method] ?? this.behaviour;
+    try {
+      const reply = this.dispatch(method, json, claims, behaviour);
+      if (reply === undefined) return;
+      if (behaviour.kind === 'hang') return; // never answers; the socket stays open
+      if (behaviour.kind === 'status') return this.twirpError(res, behaviour.status, behaviour.code, behaviour.msg);
+      if (behaviour.kind === 'malformed') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end('{"connect_url": "wss://half');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply));
+    } catch (error) {
+      const e = error as { status?: number; code?: string; message: string };
+      this.refused.push({ path, reason: e.message });
+      this.twirpError(res, e.status ?? 400, e.code ?? 'invalid_argument', e.message);
+    }
+  }
+
+  private dispatch(method: string, json: unknown, claims: ClaimGrants, behaviour: Behaviour): unknown {
+    const fail = (status: number, code: string, message: string) => Object.assign(new Error(message), { status, code });
+    const roomAdmin = (room: string) => {
+      if (!claims.video?.roomAdmin || claims.video.room !== room) throw fail(403, 'permission_denied', 'roomAdmin grant for this room required');
+    };
+    switch (method) {
+      case 'Connector.ConnectTwilioCall': {
+        if (!claims.video?.roomCreate) throw fail(403, 'permission_denied', 'roomCreate grant required');
+        const request = ConnectTwilioCallRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        if (!request.roomName) throw fail(400, 'invalid_argument', 'room_name is required');
+        this.requests.push({ method, claims, body: request });
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'connect-url') return behaviour.kind === 'hang' ? null : {};
+        const url = behaviour.kind === 'connect-url' ? behaviour.url : `wss://connector.livekit.test/twilio/${randomUUID()}`;
+        this.connectUrls.set(request.roomName, url);
+        const room = this.rooms.get(request.roomName) ?? new Map<string, Participant>();
+        const identity = request.participantIdentity || `twilio-${randomUUID().slice(0, 8)}`;
+        room.set(identity, { identity, attributes: { ...request.participantAttributes }, metadata: request.participantMetadata });
+        this.rooms.set(request.roomName, room);
+        return new ConnectTwilioCallResponse({ connectUrl: url }).toJson();
+      }
+      case 'RoomService.UpdateParticipant': {
+        const request = UpdateParticipantRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        roomAdmin(request.room);
+        this.requests.push({ method, claims, body: request });
+        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        const participant = this.rooms.get(request.room)?.get(request.identity);
+        if (!participant) throw fail(404, 'not_found', 'participant not found');
+        Object.assign(participant.attributes, request.attributes);
+        for (const [key, value] of Object.entries(request.attributes)) if (value === '') delete participant.attributes[key];
+        if (request.metadata) participant.metadata = request.metadata;
+        return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
+      }
+      case 'RoomService.RemoveParticipant': {
+        const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
+        roomAdmin(request.room);
+        this.requests.push({ method, claims, body: request });
+        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        const room = this.rooms.get(request.room);
+        if (!room?.delete(request.identity)) throw fail(404, 'not_found', 'participant not found');
+        return new RemoveParticipantResponse().toJson();
+      }
+      case 'RoomService.SendData': {
+        const request = SendDataRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        roomAdmin(request.room);
+        this.requests.push({ method, claims, body: request });
+        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        if (!this.rooms.has(request.room)) throw fail(404, 'not_found', 'room not found');
+        this.dataMessages.push({ room: request.room, topic: request.topic ?? '', payload: Buffer.from(request.data).toString('utf8') });
+        return new SendDataResponse().toJson();
+      }
+      default:
+        throw fail(404, 'bad_route', `no method ${method}`);
+    }
+  }
+}
