@@ -1,0 +1,97 @@
+/**
+ * A real `twilio-run start` process serving the compiled dist, found through
+ * the project's own configuration, and a client that calls it the way Twilio
+ * does (form POST, X-Twilio-Signature over the URL and parameters).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import twilio from 'twilio';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TwilioRunOptions {
+  env: Record<string, string>;
+  /** Extra environment for the process itself (not the Function's context). */
+  processEnv?: Record<string, string>;
+}
+
+export class TwilioRun {
+  output = '';
+  private child?: ChildProcess;
+  port = 0;
+
+  constructor(private readonly options: TwilioRunOptions) {}
+
+  get baseUrl(): string {
+    return `http://localhost:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'twilio-run-env-'));
+    const envFile = path.join(dir, '.env');
+    writeFileSync(envFile, Object.entries(this.options.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    this.child = spawn(
+      process.execPath,
+      [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--port', String(this.port), '--env', envFile],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CI: 'true', FORCE_COLOR: '0', ...this.options.processEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`twilio-run exited early:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/__not_a_function__`);
+        await res.arrayBuffer();
+        return this;
+      } catch {
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
+    throw new Error(`twilio-run did not start:\n${this.output}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  }
+
+  /** POSTs a form as Twilio does; `sign` with the auth token, or leave unsigned. */
+  async post(
+    fnPath: string,
+    params: Record<string, string>,
+    sign?: { authToken: string },
+  ): Promise<{ status: number; contentType: string; body: string; ms: number }> {
+    const url = `${this.baseUrl}${fnPath}`;
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1' };
+    if (sign) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(sign.authToken, url, params);
+    const started = Date.now();
+    const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+    const body = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body, ms: Date.now() - started };
+  }
+}
