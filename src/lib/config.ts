@@ -67,9 +67,9 @@ export const DEFAULT_FALLBACK_MESSAGE =
   "Sorry, we can't connect your call right now. Please try again later.";
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const ROOM_PREFIX = /^[A-Za-z0-9_.\-]{0,40}$/;
+export const ROOM_PREFIX = /^[A-Za-z0-9_.\-]{0,40}$/;
 
-function finish<T>(reader: EnvReader, value: T): Read<T> {
+export function finish<T>(reader: EnvReader, value: T): Read<T> {
   return reader.problems.length ? { ok: false, problems: reader.problems } : { ok: true, value };
 }
 
@@ -117,7 +117,7 @@ export function readSignatureSettings(env: Env): Read<SignatureSettings> {
   return finish(reader, { required, authToken });
 }
 
-function readGreeting(reader: EnvReader): GreetingSettings {
+export function readGreeting(reader: EnvReader): GreetingSettings {
   return {
     text: clean(reader.text('GREETING'), LIMITS.speech),
     voice: clean(reader.text('GREETING_VOICE'), 64),

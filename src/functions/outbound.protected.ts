@@ -1,0 +1,22 @@
+/**
+ * Protected API: phones someone and puts the call into a LiveKit room with an
+ * agent. Called from Studio's Run Function widget, another Function, or a
+ * signed server-side request.
+ */
+import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
+import type { TwilioCalls } from '../lib/twilio-calls';
+import { errorReply } from '../lib/http-reply';
+import { outboundDependencies, placeOutboundCall } from '../lib/outbound-call';
+import { answer, environmentOf } from '../lib/runtime';
+
+export const handler: ServerlessFunctionSignature = (context, event, callback) => {
+  const deps = outboundDependencies(
+    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioCalls,
+  );
+  return answer(
+    'outbound',
+    callback,
+    () => placeOutboundCall(environmentOf(context), event as Record<string, unknown>, deps),
+    () => errorReply(500, { code: 'internal', message: 'The call could not be placed because of an internal error' }),
+  );
+};
