@@ -25,6 +25,7 @@ export const API_SECRET = 'stand-in-secret-that-is-long-enough-for-hs256-0123456
 export type Behaviour =
   | { kind: 'ok' }
   | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
   | { kind: 'status'; status: number; code: string; msg: string }
   | { kind: 'malformed' }
   | { kind: 'connect-url'; url: string };
@@ -139,6 +140,7 @@ export class LiveKitStandIn {
     }
 
     const behaviour = this.methodBehaviour[method] ?? this.behaviour;
+    if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
     try {
       const reply = this.dispatch(method, json, claims, behaviour);
       if (reply === undefined) return;
@@ -168,7 +170,7 @@ export class LiveKitStandIn {
         const request = ConnectTwilioCallRequest.fromJson(json as never, { ignoreUnknownFields: false });
         if (!request.roomName) throw fail(400, 'invalid_argument', 'room_name is required');
         this.requests.push({ method, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'connect-url') return behaviour.kind === 'hang' ? null : {};
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay' && behaviour.kind !== 'connect-url') return behaviour.kind === 'hang' ? null : {};
         const url = behaviour.kind === 'connect-url' ? behaviour.url : `wss://connector.livekit.test/twilio/${randomUUID()}`;
         this.connectUrls.set(request.roomName, url);
         const room = this.rooms.get(request.roomName) ?? new Map<string, Participant>();
@@ -181,7 +183,7 @@ export class LiveKitStandIn {
         const request = UpdateParticipantRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, claims, body: request });
-        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
         Object.assign(participant.attributes, request.attributes);
@@ -193,7 +195,7 @@ export class LiveKitStandIn {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, claims, body: request });
-        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         const room = this.rooms.get(request.room);
         if (!room?.delete(request.identity)) throw fail(404, 'not_found', 'participant not found');
         return new RemoveParticipantResponse().toJson();
@@ -202,7 +204,7 @@ export class LiveKitStandIn {
         const request = SendDataRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, claims, body: request });
-        if (behaviour.kind !== 'ok') return behaviour.kind === 'hang' ? null : {};
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         if (!this.rooms.has(request.room)) throw fail(404, 'not_found', 'room not found');
         this.dataMessages.push({ room: request.room, topic: request.topic ?? '', payload: Buffer.from(request.data).toString('utf8') });
         return new SendDataResponse().toJson();

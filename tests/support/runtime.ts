@@ -31,7 +31,14 @@ export function callSid(n = 1): string {
 }
 
 /** Context as twilio-run builds it locally. */
-export function localContext(env: Record<string, string>, path: string, port = 3000): Record<string, unknown> {
+export function localContext(
+  env: Record<string, string>,
+  path: string,
+  port = 3000,
+  getTwilioClient: (options?: { timeout?: number }) => unknown = () => {
+    throw new Error('no Twilio client in this test');
+  },
+): Record<string, unknown> {
   return {
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -40,9 +47,7 @@ export function localContext(env: Record<string, string>, path: string, port = 3
     SERVICE_SID: undefined,
     ENVIRONMENT_SID: undefined,
     ...env,
-    getTwilioClient: () => {
-      throw new Error('no Twilio client in this test');
-    },
+    getTwilioClient,
   };
 }
 

@@ -1,0 +1,188 @@
+/**
+ * A loopback Twilio REST API for `POST /2010-04-01/Accounts/{Sid}/Calls.json`
+ * that holds callers to Twilio's contract: Basic auth with the account's SID
+ * and token, a form body with known parameters only, exactly one of Url /
+ * Twiml, and answers shaped like Twilio's (201 with the call, or
+ * `{code, message, more_info, status}`).
+ *
+ * Reached by the real `twilio` client either through `httpClient()` (the
+ * documented custom-client hook) or, for a separate process, as an HTTPS
+ * proxy target: `proxyEnv()` gives HTTP_PROXY and a CA so api.twilio.com is
+ * answered here.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import twilio from 'twilio';
+
+export type TwilioBehaviour =
+  | { kind: 'ok' }
+  | { kind: 'hang' }
+  | { kind: 'error'; status: number; code: number; message: string };
+
+export interface RecordedCall {
+  accountSid: string;
+  params: Record<string, string | string[]>;
+}
+
+const CALL_PARAMS = new Set([
+  'To', 'From', 'Url', 'Twiml', 'ApplicationSid', 'Method', 'FallbackUrl', 'FallbackMethod', 'StatusCallback',
+  'StatusCallbackEvent', 'StatusCallbackMethod', 'SendDigits', 'Timeout', 'Record', 'RecordingChannels',
+  'RecordingStatusCallback', 'MachineDetection', 'MachineDetectionTimeout', 'AsyncAmd', 'AsyncAmdStatusCallback',
+  'AsyncAmdStatusCallbackMethod', 'TimeLimit', 'CallerId', 'Trim',
+]);
+
+export class TwilioStandIn {
+  readonly calls: RecordedCall[] = [];
+  readonly refused: { reason: string }[] = [];
+  behaviour: TwilioBehaviour = { kind: 'ok' };
+  private readonly server: http.Server;
+  private tls?: https.Server;
+  private readonly sockets = new Set<Socket>();
+  private caFile = '';
+
+  constructor(readonly accountSid: string, readonly authToken: string) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => this.track(s));
+    // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
+    this.server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+      this.track(socket);
+      if (!this.tls || !/^api\.twilio\.com:443$/.test(req.url ?? '')) {
+        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        return;
+      }
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      this.tls.emit('connection', socket);
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  async start(options: { tls?: boolean } = {}): Promise<this> {
+    if (options.tls) this.tls = https.createServer(makeCertificate((ca) => (this.caFile = ca)), (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Environment for a process whose twilio client should reach this stand-in. */
+  proxyEnv(): Record<string, string> {
+    return { HTTP_PROXY: this.origin, NODE_EXTRA_CA_CERTS: this.caFile };
+  }
+
+  /** A real twilio RequestClient that sends api.twilio.com requests here instead. */
+  httpClient(timeoutMs?: number): InstanceType<typeof twilio.RequestClient> {
+    return loopbackHttpClient(this.origin, timeoutMs);
+  }
+
+  client(timeoutMs?: number) {
+    return twilio(this.accountSid, this.authToken, { httpClient: this.httpClient(timeoutMs), timeout: timeoutMs });
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.refused.length = 0;
+    this.behaviour = { kind: 'ok' };
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private error(res: http.ServerResponse, status: number, code: number, message: string): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !match) {
+      this.refused.push({ reason: `no route ${req.method} ${req.url}` });
+      return this.error(res, 404, 20404, 'The requested resource was not found');
+    }
+    const expected = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    if (req.headers.authorization !== expected || match[1] !== this.accountSid) {
+      this.refused.push({ reason: 'authentication' });
+      return this.error(res, 401, 20003, 'Authenticate');
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      this.refused.push({ reason: 'content-type' });
+      return this.error(res, 400, 20001, 'Expected a form body');
+    }
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const params: Record<string, string | string[]> = {};
+    for (const key of new Set(form.keys())) {
+      if (!CALL_PARAMS.has(key)) {
+        this.refused.push({ reason: `unknown parameter ${key}` });
+        return this.error(res, 400, 20001, `Unknown parameter ${key}`);
+      }
+      const all = form.getAll(key);
+      params[key] = key === 'StatusCallbackEvent' ? all : all[0]!;
+    }
+    const sources = ['Url', 'Twiml', 'ApplicationSid'].filter((k) => k in params);
+    if (!params.To || !params.From || sources.length !== 1) {
+      this.refused.push({ reason: 'To, From and one of Url/Twiml/ApplicationSid required' });
+      return this.error(res, 400, 21205, 'Url parameter is required');
+    }
+    if (params.Url && !/^https?:\/\//.test(String(params.Url))) {
+      this.refused.push({ reason: 'bad Url' });
+      return this.error(res, 400, 21205, 'Url is not a valid URL');
+    }
+    this.calls.push({ accountSid: match[1]!, params });
+    const behaviour = this.behaviour;
+    if (behaviour.kind === 'hang') return;
+    if (behaviour.kind === 'error') return this.error(res, behaviour.status, behaviour.code, behaviour.message);
+    const sid = 'CA' + randomBytes(16).toString('hex');
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        sid,
+        account_sid: this.accountSid,
+        to: params.To,
+        from: params.From,
+        status: 'queued',
+        direction: 'outbound-api',
+        api_version: '2010-04-01',
+        uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}.json`,
+      }),
+    );
+  }
+}
+
+/** A real twilio RequestClient whose api.twilio.com requests go to `origin`. */
+export function loopbackHttpClient(origin: string, timeoutMs?: number): InstanceType<typeof twilio.RequestClient> {
+  class LoopbackClient extends twilio.RequestClient {
+    override request<TData>(opts: Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0]) {
+      const rewritten = { ...opts, uri: opts.uri.replace(/^https:\/\/api\.twilio\.com/, origin) };
+      return super.request<TData>(rewritten as typeof opts & { data?: TData });
+    }
+  }
+  return new LoopbackClient({ timeout: timeoutMs, keepAlive: true });
+}
+
+/** A throwaway CA and a certificate for api.twilio.com signed by it (openssl). */
+function makeCertificate(onCa: (caFile: string) => void): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'twilio-stand-in-tls-'));
+  const f = (name: string) => path.join(dir, name);
+  const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=stand-in test CA');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('req.csr'), '-subj', '/CN=api.twilio.com');
+  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:api.twilio.com\n');
+  run('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '1', '-extfile', f('ext.cnf'));
+  onCa(f('ca.pem'));
+  return { key: readFileSync(f('key.pem')), cert: readFileSync(f('cert.pem')) };
+}
