@@ -2,7 +2,8 @@
 export interface HttpReply {
   status: number;
   contentType: 'text/xml' | 'application/json' | 'text/plain';
-  body: string;
+  /** Text, or for JSON the value itself: the runtime serialises it (a string would be encoded twice). */
+  body: string | object;
 }
 
 export function xmlReply(body: string): HttpReply {
@@ -23,8 +24,8 @@ export interface ApiError {
   moreInfo?: string;
 }
 
-export function jsonReply(status: number, body: unknown): HttpReply {
-  return { status, contentType: 'application/json', body: JSON.stringify(body) };
+export function jsonReply(status: number, body: object): HttpReply {
+  return { status, contentType: 'application/json', body: body as object };
 }
 
 export function errorReply(status: number, error: ApiError): HttpReply {

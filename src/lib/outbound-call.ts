@@ -125,7 +125,7 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     const removal = await rooms.removeParticipant(request.roomName, request.participantIdentity);
     return finish(errorReply(failure.status, failure.error), {
       outcome: 'twilio-failed',
-      reason: `${failure.error.code}${failure.error.twilioCode ? ` ${failure.error.twilioCode}` : ''}`,
+      reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '),
       participantRemoved: removal,
     });
   }

@@ -72,6 +72,8 @@ export interface TwilioFailure {
   error: ApiError;
   /** Whether the call may nevertheless exist (the request timed out). */
   uncertain: boolean;
+  /** For the log: the transport error's code (ECONNREFUSED, ...), when there is one. */
+  detail?: string;
 }
 
 export function classifyTwilioFailure(error: unknown): TwilioFailure {
@@ -97,5 +99,10 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || e?.name === 'DeadlineError' || /timeout/i.test(message)) {
     return { status: 504, uncertain: true, error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the LiveKit session was closed, so no call will connect' } };
   }
-  return { status: 502, uncertain: false, error: { code: 'twilio-unreachable', message: 'Twilio could not be reached; the call was not placed' } };
+  return {
+    status: 502,
+    uncertain: false,
+    detail: code || (typeof e?.name === 'string' ? e.name : undefined),
+    error: { code: 'twilio-unreachable', message: 'Twilio could not be reached; the call was not placed' },
+  };
 }

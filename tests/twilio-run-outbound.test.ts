@@ -1,0 +1,100 @@
+/**
+ * The compiled `outbound` function in a real twilio-run process. Its Twilio
+ * client is the one `context.getTwilioClient()` builds; the process reaches
+ * "api.twilio.com" through HTTP_PROXY, answered by the Twilio stand-in over
+ * TLS with a throwaway CA, so no code path is special-cased for tests.
+ */
+import type { ConnectTwilioCallRequest } from '@livekit/protocol';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { ACCOUNT_SID, AUTH_TOKEN } from './support/runtime';
+import { ROOT, TwilioRun } from './support/twilio-run';
+import { TwilioStandIn } from './support/twilio-stand-in';
+
+const liveKit = new LiveKitStandIn();
+const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+let server: TwilioRun;
+
+beforeAll(async () => {
+  await liveKit.start();
+  await twilioApi.start({ tls: true });
+  server = await new TwilioRun({
+    env: {
+      ACCOUNT_SID,
+      AUTH_TOKEN,
+      LIVEKIT_URL: liveKit.url,
+      LIVEKIT_API_KEY: API_KEY,
+      LIVEKIT_API_SECRET: API_SECRET,
+      AGENT_NAMES: 'outbound-agent',
+      OUTBOUND_CALLER_IDS: '+14155550100',
+      // twilio-run runs functions with .env as the whole environment, so
+      // the proxy and the CA go there, as they would for a real proxy.
+      ...twilioApi.proxyEnv(),
+    },
+  }).start();
+}, 40_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await liveKit.stop();
+  await twilioApi.stop();
+});
+
+beforeEach(() => {
+  liveKit.reset();
+  twilioApi.reset();
+});
+
+describe('twilio-run serving dist/functions/outbound.protected', () => {
+  test('a signed request places a call through the Twilio API and streams it into LiveKit', async () => {
+    const reply = await server.post('/outbound', { To: '+14155550123', RoomName: 'run-1' }, { authToken: AUTH_TOKEN });
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(reply.body);
+    expect(twilioApi.calls).toHaveLength(1);
+    expect(twilioApi.calls[0]!.params).toMatchObject({ To: '+14155550123', From: '+14155550100', Url: liveKit.connectUrls.get('run-1')!.replace('wss:', 'https:') });
+    expect(body).toMatchObject({ roomName: 'run-1', status: 'queued', callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/) });
+    const request = liveKit.calls('Connector.ConnectTwilioCall')[0]!.body as ConnectTwilioCallRequest;
+    expect(request.twilioCallDirection).toBe(1);
+    expect(liveKit.rooms.get('run-1')!.get(body.participantIdentity)!.attributes['twilio.callSid']).toBe(body.callSid);
+  });
+
+  test('an unsigned request is refused and nothing is created', async () => {
+    const reply = await server.post('/outbound', { To: '+14155550123' });
+    expect(reply.status).toBe(401);
+    expect(JSON.parse(reply.body).error.code).toBe('signature-required');
+    expect(twilioApi.calls).toHaveLength(0);
+    expect(liveKit.requests).toHaveLength(0);
+  });
+
+  test('npm run call signs the request as Twilio does and prints the result', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'call-env-'));
+    const envFile = path.join(dir, '.env');
+    writeFileSync(envFile, `AUTH_TOKEN=${AUTH_TOKEN}\n`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'call.mjs'), '--to', '+14155550124', '--room', 'run-2', '--agent', 'sales', '--param', 'Timeout=20', '--url', `${server.baseUrl}/outbound`, '--env', envFile],
+      { cwd: ROOT },
+    );
+    const printed = JSON.parse(stdout);
+    expect(printed).toMatchObject({ roomName: 'run-2', status: 'queued' });
+    expect(twilioApi.calls[0]!.params).toMatchObject({ To: '+14155550124', Timeout: '20' });
+    const request = liveKit.calls('Connector.ConnectTwilioCall')[0]!.body as ConnectTwilioCallRequest;
+    expect(request.agents.map((a) => a.agentName)).toEqual(['sales']);
+  });
+
+  test('npm run call with the wrong auth token is refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'call-env-'));
+    const envFile = path.join(dir, '.env');
+    writeFileSync(envFile, 'AUTH_TOKEN=not-the-token\n');
+    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'call.mjs'), '--to', '+14155550124', '--url', `${server.baseUrl}/outbound`, '--env', envFile], {
+      cwd: ROOT,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'AUTH_TOKEN')),
+    });
+    await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('signature-invalid') });
+    expect(twilioApi.calls).toHaveLength(0);
+  });
+});
