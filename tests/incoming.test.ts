@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { handler } from '../src/functions/incoming';
 import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { captureConsole, expectNoSecrets } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from './support/runtime';
 import { find, parseTwiml, streamUrl } from './support/twiml';
 
 const stand = new LiveKitStandIn();
-let logs: string[] = [];
+const logs: string[] = [];
 
 beforeAll(async () => {
   await stand.start();
@@ -18,10 +19,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   stand.reset();
-  logs = [];
-  jest.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
-  jest.spyOn(console, 'error').mockImplementation((line: string) => void logs.push(line));
-  jest.spyOn(console, 'warn').mockImplementation((line: string) => void logs.push(String(line)));
+  captureConsole(logs);
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -69,13 +67,7 @@ function expectFallback(body: string, message = "Sorry, we can't connect your ca
   expect(root.children.map((c) => c.name)).toEqual(['Say', 'Hangup']);
 }
 
-function expectNoLeaks() {
-  const all = logs.join('\n');
-  expect(all).not.toContain(API_SECRET);
-  expect(all).not.toContain(AUTH_TOKEN);
-  expect(all).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
-  expect(all).not.toContain('wss://connector.livekit.test/twilio/');
-}
+const expectNoLeaks = () => expectNoSecrets(logs.join('\n'));
 
 describe('incoming: a call is connected to LiveKit', () => {
   test('answers TwiML that streams to the URL LiveKit issued for this call', async () => {

@@ -1,6 +1,7 @@
 import type { ConnectTwilioCallRequest, RoomParticipantIdentity, UpdateParticipantRequest } from '@livekit/protocol';
 import { handler } from '../src/functions/outbound.protected';
 import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { captureConsole, expectNoSecrets } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, invoke, localContext, signedEvent } from './support/runtime';
 import twilio from 'twilio';
 import { freePort } from './support/twilio-run';
@@ -9,7 +10,7 @@ import { find, parseTwiml } from './support/twiml';
 
 const liveKit = new LiveKitStandIn();
 const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
-let logs: string[] = [];
+const logs: string[] = [];
 let clientTimeouts: (number | undefined)[] = [];
 
 beforeAll(async () => {
@@ -23,11 +24,8 @@ afterAll(async () => {
 beforeEach(() => {
   liveKit.reset();
   twilioApi.reset();
-  logs = [];
   clientTimeouts = [];
-  for (const method of ['log', 'error', 'warn'] as const) {
-    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void logs.push(String(args[0])));
-  }
+  captureConsole(logs);
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -68,13 +66,7 @@ function connectRequest(): ConnectTwilioCallRequest {
   return calls[0]!.body as ConnectTwilioCallRequest;
 }
 
-function expectNoLeaks() {
-  const all = logs.join('\n');
-  expect(all).not.toContain(API_SECRET);
-  expect(all).not.toContain(AUTH_TOKEN);
-  expect(all).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
-  expect(all).not.toContain('connector.livekit.test/twilio/');
-}
+const expectNoLeaks = () => expectNoSecrets(logs.join('\n'));
 
 describe('outbound: placing a call', () => {
   test('creates the LiveKit session, places the call to its https URL, and tells the agent the call SID', async () => {
