@@ -248,6 +248,19 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
   });
 
   test.each([
+    ['a JSON array', 200, 'application/json', '[1,2]'],
+    ['a connect_url that is a number', 200, 'application/json', '{"connect_url": 5}'],
+    ['JSON null', 200, 'application/json', 'null'],
+    ['an HTML error page', 502, 'text/html', '<html>Bad gateway</html>'],
+    ['an oversized body', 200, 'application/json', `{"connect_url":"wss://x/${'a'.repeat(70_000)}"}`],
+  ])('LiveKit answering %s', async (_, status, contentType, body) => {
+    stand.behaviour = { kind: 'raw', status, contentType, body };
+    const reply = await call();
+    expectFallback(reply.body);
+    expect(logs.join('\n')).toMatch(/livekit (bad-reply|rejected)/);
+  });
+
+  test.each([
     ['https://connector.livekit.test/twilio/abc'],
     ['ws://connector.livekit.test/twilio/abc'],
     ['wss://connector.livekit.test/twilio/abc?token=secret'],

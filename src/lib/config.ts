@@ -3,7 +3,7 @@
  * Every variable is documented in `.env.example`; this module is the only
  * place that knows their names.
  */
-import { ConfigProblem, Env, EnvReader } from './env';
+import { ConfigProblem, Env, EnvReader, memoizedRead } from './env';
 import { isE164 } from './phone';
 import { clean } from './sanitize';
 
@@ -101,21 +101,24 @@ export function parseLiveKitUrl(reader: EnvReader, name: string): string {
   return `${secure ? 'https' : 'http'}://${url.host}`;
 }
 
-export function readLiveKitSettings(env: Env): Read<LiveKitSettings> {
+export const readLiveKitSettings = memoizedRead(
+  ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET', 'LIVEKIT_TIMEOUT_MS'],
+  (env: Env): Read<LiveKitSettings> => {
   const reader = new EnvReader(env);
   const url = parseLiveKitUrl(reader, 'LIVEKIT_URL');
   const apiKey = reader.required('LIVEKIT_API_KEY');
   const apiSecret = reader.required('LIVEKIT_API_SECRET');
   const timeoutMs = reader.integer('LIVEKIT_TIMEOUT_MS', 3000, 200, 4500);
   return finish(reader, { url, apiKey, apiSecret, timeoutMs });
-}
+  },
+);
 
-export function readSignatureSettings(env: Env): Read<SignatureSettings> {
+export const readSignatureSettings = memoizedRead(['TWILIO_SIGNATURE_VALIDATION', 'AUTH_TOKEN'], (env: Env): Read<SignatureSettings> => {
   const reader = new EnvReader(env);
   const required = reader.flag('TWILIO_SIGNATURE_VALIDATION', true);
   const authToken = required ? reader.required('AUTH_TOKEN') : reader.text('AUTH_TOKEN');
   return finish(reader, { required, authToken });
-}
+});
 
 export function readGreeting(reader: EnvReader): GreetingSettings {
   return {
@@ -126,7 +129,9 @@ export function readGreeting(reader: EnvReader): GreetingSettings {
 }
 
 /** Fallback settings never fail: a broken value is replaced by a safe default. */
-export function readFallbackSettings(env: Env): FallbackSettings & { voice: string; language: string } {
+export const readFallbackSettings = memoizedRead(
+  ['FALLBACK_MESSAGE', 'FALLBACK_NUMBER', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE'],
+  (env: Env): FallbackSettings & { voice: string; language: string } => {
   const reader = new EnvReader(env);
   const message = clean(reader.text('FALLBACK_MESSAGE'), LIMITS.speech) || DEFAULT_FALLBACK_MESSAGE;
   const number = reader.text('FALLBACK_NUMBER');
@@ -137,7 +142,8 @@ export function readFallbackSettings(env: Env): FallbackSettings & { voice: stri
     voice: greeting.voice,
     language: greeting.language,
   };
-}
+  },
+);
 
 /** Absolute http(s) URL or a path on this service; empty when unset. */
 export function parseActionUrl(reader: EnvReader, name: string): string {
@@ -154,7 +160,9 @@ export function parseActionUrl(reader: EnvReader, name: string): string {
   return '';
 }
 
-export function readInboundSettings(env: Env): Read<InboundSettings> {
+export const readInboundSettings = memoizedRead(
+  ['ROOM_PREFIX', 'AGENT_NAMES', 'AGENT_METADATA', 'PARTICIPANT_IDENTITY', 'PARTICIPANT_NAME', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE', 'CONNECT_ACTION_URL'],
+  (env: Env): Read<InboundSettings> => {
   const reader = new EnvReader(env);
   const roomPrefix = reader.text('ROOM_PREFIX') || 'call-';
   if (!ROOM_PREFIX.test(roomPrefix)) {
@@ -170,4 +178,5 @@ export function readInboundSettings(env: Env): Read<InboundSettings> {
     greeting: readGreeting(reader),
     connectActionUrl: parseActionUrl(reader, 'CONNECT_ACTION_URL'),
   });
-}
+},
+);

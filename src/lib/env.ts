@@ -74,3 +74,32 @@ export class EnvReader {
 export function describeProblems(problems: readonly ConfigProblem[]): string {
   return problems.map((p) => `${p.variable} ${p.message}`).join('; ');
 }
+
+/** A settings reader that also declares the variables it reads. */
+export interface EnvRead<T> {
+  (env: Env): T;
+  readonly variables: readonly string[];
+}
+
+/**
+ * Remembers the last result for the same values of `variables`. A warm
+ * container sees the same environment on every call, so settings are parsed
+ * once instead of per call (less work, and less garbage on the hot path).
+ */
+export function memoizedRead<T>(variables: readonly string[], read: (env: Env) => T): EnvRead<T> {
+  let lastKey: string | undefined;
+  let lastValue: T;
+  const memo = (env: Env): T => {
+    let key = '';
+    for (const name of variables) {
+      const value = env[name];
+      key += `${typeof value === 'string' ? value : ''}\u0000`;
+    }
+    if (key !== lastKey) {
+      lastValue = read(env);
+      lastKey = key;
+    }
+    return lastValue;
+  };
+  return Object.assign(memo, { variables });
+}

@@ -2,10 +2,16 @@
  * LiveKit's Connector API (`ConnectTwilioCall`) behind a deadline, with its
  * failures sorted into the few kinds the callers act on.
  */
-import { ConnectTwilioCallRequest_TwilioCallDirection as Direction, RoomAgentDispatch } from '@livekit/protocol';
-import { ConnectorClient } from 'livekit-server-sdk';
+import {
+  ConnectTwilioCallRequest,
+  ConnectTwilioCallRequest_TwilioCallDirection as Direction,
+  ConnectTwilioCallResponse,
+  RoomAgentDispatch,
+} from '@livekit/protocol';
 import type { LiveKitSettings } from './config';
 import { DeadlineError, withDeadline } from './deadline';
+import { apiToken } from './livekit-token';
+import { twirpCall } from './twirp';
 
 export type CallDirection = 'inbound' | 'outbound';
 
@@ -39,26 +45,6 @@ export class LiveKitError extends Error {
 }
 
 export type ConnectTwilioCall = (request: ConnectRequest) => Promise<string>;
-
-let cached: { key: string; client: ConnectorClient } | undefined;
-
-// One client per warm container: it holds no connection itself, but making it
-// per call would repeat the option parsing for nothing.
-function connectorFor(settings: LiveKitSettings): ConnectorClient {
-  const key = `${settings.url}\n${settings.apiKey}\n${settings.apiSecret}\n${settings.timeoutMs}`;
-  if (cached?.key !== key) {
-    cached = {
-      key,
-      client: new ConnectorClient(settings.url, settings.apiKey, settings.apiSecret, {
-        requestTimeout: settings.timeoutMs / 1000,
-        // Region failover multiplies the wait (about 30 s worst case); a
-        // caller on the line is better served by the fallback.
-        failover: false,
-      }),
-    };
-  }
-  return cached.client;
-}
 
 /**
  * Twilio accepts only a `wss://` stream URL and drops any query string, so a
@@ -107,23 +93,32 @@ export function classifyLiveKitFailure(error: unknown, timeoutMs: number): LiveK
 export function liveKitConnector(settings: LiveKitSettings): ConnectTwilioCall {
   return async (request) => {
     try {
-      const client = connectorFor(settings);
-      const response = await withDeadline(
-        client.connectTwilioCall({
-          twilioCallDirection: request.direction === 'inbound' ? Direction.INBOUND : Direction.OUTBOUND,
-          roomName: request.roomName,
-          participantIdentity: request.participantIdentity,
-          participantName: request.participantName,
-          participantMetadata: request.participantMetadata,
-          participantAttributes: request.participantAttributes,
-          agents: request.agents.map((agent) => new RoomAgentDispatch(agent)),
-          destinationCountry: request.destinationCountry,
-        }),
-        // A little past the SDK's own abort, which then wins and reports precisely.
+      const body = new ConnectTwilioCallRequest({
+        twilioCallDirection: request.direction === 'inbound' ? Direction.INBOUND : Direction.OUTBOUND,
+        roomName: request.roomName,
+        participantIdentity: request.participantIdentity,
+        participantName: request.participantName,
+        participantMetadata: request.participantMetadata,
+        participantAttributes: request.participantAttributes,
+        agents: request.agents.map((agent) => new RoomAgentDispatch(agent)),
+        destinationCountry: request.destinationCountry,
+      }).toJson();
+      const reply = await withDeadline(
+        (async () => {
+          const token = await apiToken(settings.apiKey, settings.apiSecret, { roomCreate: true });
+          return twirpCall(settings.url, 'Connector', 'ConnectTwilioCall', body, token, settings.timeoutMs);
+        })(),
+        // A little past the transport's own abort, which then wins and reports precisely.
         settings.timeoutMs + 250,
         'LiveKit',
       );
-      return checkConnectUrl(response.connectUrl);
+      let connectUrl: string;
+      try {
+        connectUrl = ConnectTwilioCallResponse.fromJson(reply as never, { ignoreUnknownFields: true }).connectUrl;
+      } catch {
+        throw new LiveKitError('bad-reply', 'LiveKit answered with JSON that is not a ConnectTwilioCallResponse');
+      }
+      return checkConnectUrl(connectUrl);
     } catch (error) {
       throw classifyLiveKitFailure(error, settings.timeoutMs);
     }

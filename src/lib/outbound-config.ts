@@ -4,7 +4,7 @@
  */
 import { finish, GreetingSettings, LIMITS, parseActionUrl, Read, readGreeting, ROOM_PREFIX } from './config';
 import { countryOf, DestinationPolicy, PREMIUM_PREFIXES } from './destination';
-import { Env, EnvReader } from './env';
+import { Env, EnvReader, memoizedRead } from './env';
 import { isE164 } from './phone';
 import { clean } from './sanitize';
 
@@ -29,7 +29,13 @@ export interface OutboundSettings {
 const COUNTRY = /^[A-Z]{2}$/;
 const PREFIX = /^\+[1-9]\d{0,14}$/;
 
-export function readOutboundSettings(env: Env): Read<OutboundSettings> {
+export const readOutboundSettings = memoizedRead(
+  [
+    'OUTBOUND_CALLER_IDS', 'OUTBOUND_ALLOWED_DESTINATIONS', 'OUTBOUND_BLOCKED_PREFIXES', 'OUTBOUND_ROOM_PREFIX',
+    'OUTBOUND_ALLOW_ADDRESSES', 'OUTBOUND_TWIML_MODE', 'AGENT_NAMES', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE',
+    'OUTBOUND_GREETING', 'OUTBOUND_CONNECT_ACTION_URL', 'TWILIO_TIMEOUT_MS',
+  ],
+  (env: Env): Read<OutboundSettings> => {
   const reader = new EnvReader(env);
   const callerIds = reader.list('OUTBOUND_CALLER_IDS');
   if (callerIds.length === 0) reader.problem('OUTBOUND_CALLER_IDS', 'is required: the E.164 numbers outbound calls may come from');
@@ -68,4 +74,5 @@ export function readOutboundSettings(env: Env): Read<OutboundSettings> {
     connectActionUrl: parseActionUrl(reader, 'OUTBOUND_CONNECT_ACTION_URL'),
     twilioTimeoutMs: reader.integer('TWILIO_TIMEOUT_MS', 3500, 500, 4500),
   });
-}
+},
+);

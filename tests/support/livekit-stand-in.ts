@@ -28,10 +28,12 @@ export type Behaviour =
   | { kind: 'delay'; ms: number }
   | { kind: 'status'; status: number; code: string; msg: string }
   | { kind: 'malformed' }
+  | { kind: 'raw'; status: number; contentType: string; body: string }
   | { kind: 'connect-url'; url: string };
 
 export interface Recorded {
   method: string;
+  token: string;
   claims: ClaimGrants;
   body: unknown;
 }
@@ -55,12 +57,18 @@ export class LiveKitStandIn {
   /** Per-method overrides, e.g. make only RemoveParticipant fail. */
   methodBehaviour: Partial<Record<string, Behaviour>> = {};
   connections = 0;
+  /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
+  readonly serviceTimes: number[] = [];
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly verifier = new TokenVerifier(API_KEY, API_SECRET);
 
   constructor() {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      const arrived = performance.now();
+      res.on('finish', () => this.serviceTimes.push(performance.now() - arrived));
+      void this.handle(req, res);
+    });
     this.server.on('connection', (socket) => {
       this.connections += 1;
       this.sockets.add(socket);
@@ -95,6 +103,12 @@ export class LiveKitStandIn {
     return this.requests.filter((r) => r.method === method);
   }
 
+  /** Closes every open connection, as a server does with idle keep-alive sockets. */
+  async dropIdleConnections(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -121,8 +135,9 @@ export class LiveKitStandIn {
       return this.twirpError(res, 401, 'unauthenticated', 'authorization header missing');
     }
     let claims: ClaimGrants;
+    const token = auth.slice('Bearer '.length);
     try {
-      claims = await this.verifier.verify(auth.slice('Bearer '.length));
+      claims = await this.verifier.verify(token);
     } catch {
       this.refused.push({ path, reason: 'invalid token' });
       return this.twirpError(res, 401, 'unauthenticated', 'invalid token');
@@ -142,10 +157,14 @@ export class LiveKitStandIn {
     const behaviour = this.methodBehaviour[method] ?? this.behaviour;
     if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
     try {
-      const reply = this.dispatch(method, json, claims, behaviour);
+      const reply = this.dispatch(method, json, claims, token, behaviour);
       if (reply === undefined) return;
       if (behaviour.kind === 'hang') return; // never answers; the socket stays open
       if (behaviour.kind === 'status') return this.twirpError(res, behaviour.status, behaviour.code, behaviour.msg);
+      if (behaviour.kind === 'raw') {
+        res.writeHead(behaviour.status, { 'content-type': behaviour.contentType });
+        return void res.end(behaviour.body);
+      }
       if (behaviour.kind === 'malformed') {
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end('{"connect_url": "wss://half');
@@ -159,7 +178,7 @@ export class LiveKitStandIn {
     }
   }
 
-  private dispatch(method: string, json: unknown, claims: ClaimGrants, behaviour: Behaviour): unknown {
+  private dispatch(method: string, json: unknown, claims: ClaimGrants, token: string, behaviour: Behaviour): unknown {
     const fail = (status: number, code: string, message: string) => Object.assign(new Error(message), { status, code });
     const roomAdmin = (room: string) => {
       if (!claims.video?.roomAdmin || claims.video.room !== room) throw fail(403, 'permission_denied', 'roomAdmin grant for this room required');
@@ -169,7 +188,7 @@ export class LiveKitStandIn {
         if (!claims.video?.roomCreate) throw fail(403, 'permission_denied', 'roomCreate grant required');
         const request = ConnectTwilioCallRequest.fromJson(json as never, { ignoreUnknownFields: false });
         if (!request.roomName) throw fail(400, 'invalid_argument', 'room_name is required');
-        this.requests.push({ method, claims, body: request });
+        this.requests.push({ method, token, claims, body: request });
         if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay' && behaviour.kind !== 'connect-url') return behaviour.kind === 'hang' ? null : {};
         const url = behaviour.kind === 'connect-url' ? behaviour.url : `wss://connector.livekit.test/twilio/${randomUUID()}`;
         this.connectUrls.set(request.roomName, url);
@@ -182,7 +201,7 @@ export class LiveKitStandIn {
       case 'RoomService.UpdateParticipant': {
         const request = UpdateParticipantRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
-        this.requests.push({ method, claims, body: request });
+        this.requests.push({ method, token, claims, body: request });
         if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
@@ -194,7 +213,7 @@ export class LiveKitStandIn {
       case 'RoomService.RemoveParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
-        this.requests.push({ method, claims, body: request });
+        this.requests.push({ method, token, claims, body: request });
         if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         const room = this.rooms.get(request.room);
         if (!room?.delete(request.identity)) throw fail(404, 'not_found', 'participant not found');
@@ -203,7 +222,7 @@ export class LiveKitStandIn {
       case 'RoomService.SendData': {
         const request = SendDataRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
-        this.requests.push({ method, claims, body: request });
+        this.requests.push({ method, token, claims, body: request });
         if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
         if (!this.rooms.has(request.room)) throw fail(404, 'not_found', 'room not found');
         this.dataMessages.push({ room: request.room, topic: request.topic ?? '', payload: Buffer.from(request.data).toString('utf8') });

@@ -1,0 +1,62 @@
+import { TokenVerifier } from 'livekit-server-sdk';
+import type { LiveKitSettings } from '../src/lib/config';
+import { liveKitConnector } from '../src/lib/livekit-connector';
+import { apiToken } from '../src/lib/livekit-token';
+import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+
+const stand = new LiveKitStandIn();
+beforeAll(async () => {
+  await stand.start();
+});
+afterAll(async () => {
+  await stand.stop();
+});
+beforeEach(() => stand.reset());
+
+const settings = (): LiveKitSettings => ({ url: stand.url, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 1000 });
+const request = (room: string) => ({
+  direction: 'inbound' as const,
+  roomName: room,
+  participantIdentity: 'p',
+  participantName: '',
+  participantMetadata: '',
+  participantAttributes: {},
+  agents: [],
+  destinationCountry: '',
+});
+
+describe('LiveKit transport', () => {
+  test('reuses one keep-alive connection and one token across calls', async () => {
+    const connect = liveKitConnector(settings());
+    const before = stand.connections;
+    for (let i = 0; i < 20; i += 1) await connect(request(`room-${i}`));
+    expect(stand.connections - before).toBe(1);
+    const tokens = new Set(stand.requests.map((r) => r.token));
+    expect(tokens.size).toBe(1);
+  });
+
+  test('a token is valid for ten minutes, reused for five, then replaced', async () => {
+    const t0 = Date.now();
+    const first = await apiToken(API_KEY, API_SECRET, { roomCreate: true }, t0);
+    expect(await apiToken(API_KEY, API_SECRET, { roomCreate: true }, t0 + 299_000)).toBe(first);
+    const claims = await new TokenVerifier(API_KEY, API_SECRET).verify(first);
+    expect(claims.exp! - claims.nbf!).toBe(600);
+    expect(claims.video?.roomCreate).toBe(true);
+    // Tokens carry second resolution; a later second makes a distinct token.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await apiToken(API_KEY, API_SECRET, { roomCreate: true }, t0 + 301_000)).not.toBe(first);
+  });
+
+  test('different credentials or grants never share a token', async () => {
+    const a = await apiToken(API_KEY, API_SECRET, { roomCreate: true });
+    expect(await apiToken(API_KEY, 'another-secret-another-secret-another-secret', { roomCreate: true })).not.toBe(a);
+    expect(await apiToken(API_KEY, API_SECRET, { roomAdmin: true, room: 'x' })).not.toBe(a);
+  });
+
+  test('a server that closed its idle connection does not fail the next call', async () => {
+    const connect = liveKitConnector(settings());
+    await connect(request('before'));
+    await stand.dropIdleConnections();
+    await expect(connect(request('after'))).resolves.toMatch(/^wss:\/\//);
+  });
+});
