@@ -102,6 +102,7 @@ describe('incoming: a call is connected to LiveKit', () => {
   test('describes the call in participant attributes and leaves empty ones out', async () => {
     await call({}, webhook({ CallerName: 'ACME CORP', FromCountry: '' }));
     expect(lastConnect().participantAttributes).toEqual({
+      'twilio.route': 'default',
       'twilio.callSid': callSid(7),
       'twilio.accountSid': ACCOUNT_SID,
       'twilio.direction': 'inbound',

@@ -81,6 +81,7 @@ describe('outbound: placing a call', () => {
     expect(request.participantName).toBe('+14155550123');
     expect(request.destinationCountry).toBe('US');
     expect(request.participantAttributes).toEqual({
+      'twilio.route': 'default',
       'twilio.accountSid': ACCOUNT_SID,
       'twilio.direction': 'outbound',
       'twilio.from': '+14155550100',

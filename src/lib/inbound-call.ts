@@ -4,9 +4,10 @@
  * settings in, a ConnectTwilioCall request out.
  */
 import { randomUUID } from 'node:crypto';
-import { InboundSettings, LIMITS } from './config';
+import { LIMITS } from './config';
 import type { ConnectRequest } from './livekit-connector';
 import { addressKind } from './phone';
+import type { RoutedInbound } from './route-settings';
 import { clean } from './sanitize';
 
 /** The voice webhook parameters this service reads, cleaned. */
@@ -47,7 +48,7 @@ export function compactAttributes(attributes: Record<string, string>): Record<st
   return out;
 }
 
-export function inboundConnectRequest(call: InboundCall, settings: InboundSettings, makeId: () => string = randomUUID): ConnectRequest {
+export function inboundConnectRequest(call: InboundCall, settings: RoutedInbound, makeId: () => string = randomUUID): ConnectRequest {
   const callKey = call.callSid || `unknown-${makeId()}`;
   const roomName = clean(`${settings.roomPrefix}${callKey}`, LIMITS.roomName);
   const isPhone = addressKind(call.from) === 'phone';
@@ -62,6 +63,8 @@ export function inboundConnectRequest(call: InboundCall, settings: InboundSettin
   else if (settings.namePolicy === 'caller-name') participantName = call.callerName || (isPhone ? call.from : 'Caller');
 
   const attributes = compactAttributes({
+    ...settings.attributes,
+    'twilio.route': settings.route,
     'twilio.callSid': call.callSid,
     'twilio.accountSid': call.accountSid,
     'twilio.direction': 'inbound',

@@ -15,6 +15,9 @@ import { HttpReply, textReply, xmlReply } from './http-reply';
 import { inboundConnectRequest, readInboundCall } from './inbound-call';
 import { ConnectTwilioCall, LiveKitError, liveKitConnector } from './livekit-connector';
 import { LogFields, logLine } from './log';
+import { fallbackForRoute, inboundForRoute } from './route-settings';
+import type { LoadedRoutes } from './routes';
+import { routesFromAssets } from './routes-asset';
 import { functionUrl, signatureHeader, signedParams, verifySignature } from './signature';
 import { connectTwiml, fallbackTwiml } from './twiml';
 import type { LiveKitSettings } from './config';
@@ -22,9 +25,10 @@ import type { LiveKitSettings } from './config';
 export interface IncomingDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;
   log: (fields: LogFields, level: 'info' | 'error') => void;
+  routes: () => LoadedRoutes;
 }
 
-const defaults: IncomingDependencies = { connector: liveKitConnector, log: logLine };
+const defaults: IncomingDependencies = { connector: liveKitConnector, log: logLine, routes: routesFromAssets };
 
 export async function answerIncomingCall(
   env: Env,
@@ -33,10 +37,12 @@ export async function answerIncomingCall(
 ): Promise<HttpReply> {
   const started = Date.now();
   const call = readInboundCall(event);
-  const line: LogFields = { fn: 'incoming', callSid: call.callSid || 'missing' };
+  // A broken routes file gives the empty table: every call takes the default route.
+  const route = deps.routes().table.match(call.to);
+  const line: LogFields = { fn: 'incoming', callSid: call.callSid || 'missing', route: route.name };
   const fallback = (reason: string): HttpReply => {
     deps.log({ ...line, outcome: 'fallback', reason, ms: Date.now() - started }, 'error');
-    return xmlReply(fallbackTwiml(readFallbackSettings(env)));
+    return xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route)));
   };
 
   const signature = readSignatureSettings(env);
@@ -58,14 +64,15 @@ export async function answerIncomingCall(
   const problems = [...(liveKit.ok ? [] : liveKit.problems), ...(inbound.ok ? [] : inbound.problems)];
   if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problems)}`);
 
-  const request = inboundConnectRequest(call, inbound.value);
+  const settings = inboundForRoute(inbound.value, route);
+  const request = inboundConnectRequest(call, settings);
   line.room = request.roomName;
   try {
     const streamUrl = await deps.connector(liveKit.value)(request);
     const twiml = connectTwiml({
       streamUrl,
-      greeting: inbound.value.greeting,
-      actionUrl: inbound.value.connectActionUrl,
+      greeting: settings.greeting,
+      actionUrl: settings.connectActionUrl,
     });
     deps.log({ ...line, outcome: 'connected', ms: Date.now() - started }, 'info');
     return xmlReply(twiml);

@@ -14,6 +14,9 @@ import { LiveKitRooms, liveKitRooms } from './livekit-rooms';
 import { LogFields, logLine } from './log';
 import { readOutboundSettings } from './outbound-config';
 import { readOutboundRequest, RequestError } from './outbound-request';
+import { outboundForRoute } from './route-settings';
+import type { LoadedRoutes } from './routes';
+import { routesFromAssets } from './routes-asset';
 import { checkLocalSignature } from './request-auth';
 import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-calls';
 import { connectTwiml } from './twiml';
@@ -29,10 +32,11 @@ export interface OutboundDependencies {
   twilio: (timeoutMs: number) => TwilioCalls;
   log: (fields: LogFields, level: 'info' | 'error') => void;
   now: () => number;
+  routes: () => LoadedRoutes;
 }
 
 export function outboundDependencies(twilio: OutboundDependencies['twilio']): OutboundDependencies {
-  return { connector: liveKitConnector, rooms: liveKitRooms, twilio, log: logLine, now: Date.now };
+  return { connector: liveKitConnector, rooms: liveKitRooms, twilio, log: logLine, now: Date.now, routes: routesFromAssets };
 }
 
 /** LiveKit's `wss://` connect URL in the `https://` form Twilio fetches TwiML from (the seed's way). */
@@ -60,9 +64,20 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     return finish(errorReply(500, { code: 'configuration', message }), { outcome: 'error', reason: message });
   }
 
+  // Unlike incoming, a broken routes file stops outbound: a route may narrow
+  // where calls can go, and guessing wider would be spending someone's money.
+  const routes = deps.routes();
+  if (routes.error) {
+    const message = `The service is misconfigured: ${routes.error}`;
+    return finish(errorReply(500, { code: 'configuration', message }), { outcome: 'error', reason: message });
+  }
+  const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.value.callerIds[0]!;
+  const settings = outboundForRoute(outbound.value, routes.table.match(requestedFrom));
+  line.route = settings.route;
+
   let request;
   try {
-    request = readOutboundRequest(event, outbound.value);
+    request = readOutboundRequest(event, settings);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     return finish(errorReply(error.status, error.error), { outcome: 'invalid', reason: `${error.error.code} ${error.error.field ?? ''}` });
@@ -70,7 +85,9 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   line.room = request.roomName;
 
   const attributes = compactAttributes({
+    ...settings.attributes,
     ...request.participantAttributes,
+    'twilio.route': settings.route,
     'twilio.accountSid': String(env.ACCOUNT_SID ?? ''),
     'twilio.direction': 'outbound',
     'twilio.from': request.from,
@@ -106,10 +123,10 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     );
   }
 
-  const twilioTimeout = Math.max(500, Math.min(outbound.value.twilioTimeoutMs, remaining() - ROOM_BUDGET_MS - 200));
+  const twilioTimeout = Math.max(500, Math.min(settings.twilioTimeoutMs, remaining() - ROOM_BUDGET_MS - 200));
   const placement =
-    outbound.value.twimlMode === 'inline'
-      ? { twiml: connectTwiml({ streamUrl: connectUrl, greeting: outbound.value.greeting, actionUrl: outbound.value.connectActionUrl }) }
+    settings.twimlMode === 'inline'
+      ? { twiml: connectTwiml({ streamUrl: connectUrl, greeting: settings.greeting, actionUrl: settings.connectActionUrl }) }
       : { url: twimlUrlFor(connectUrl) };
   let call: { sid: string; status: string };
   try {

@@ -195,7 +195,11 @@ function destination(params: Record<string, unknown>, settings: OutboundSettings
   return { to, country: verdict.country };
 }
 
-export function readOutboundRequest(params: Record<string, unknown>, settings: OutboundSettings, makeId: () => string = randomUUID): OutboundRequest {
+export function readOutboundRequest(
+  params: Record<string, unknown>,
+  settings: OutboundSettings & { agentMetadata?: string },
+  makeId: () => string = randomUUID,
+): OutboundRequest {
   checkSpelling(params);
   const { to, country } = destination(params, settings);
 
@@ -212,7 +216,7 @@ export function readOutboundRequest(params: Record<string, unknown>, settings: O
   const participantAttributes = attributes(params);
   const agentName = name(params, 'AgentName', 128);
   const agentMetadata =
-    text(params, 'AgentMetadata', LIMITS.metadata) ?? JSON.stringify({ direction: 'outbound', to, from, roomName });
+    text(params, 'AgentMetadata', LIMITS.metadata) ?? (settings.agentMetadata || JSON.stringify({ direction: 'outbound', to, from, roomName }));
 
   const countryParam = scalar(params, 'DestinationCountry');
   if (countryParam !== undefined && !/^[A-Z]{2}$/.test(countryParam)) {
