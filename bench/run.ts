@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseRoutes } from '../src/lib/routes';
 import { LiveKitStandIn } from '../tests/support/livekit-stand-in';
 
 // Runs from bench/.out/run/run.js once bundled.
@@ -208,7 +209,42 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  say();
+  say(routeMatching());
   await stand.stop();
+}
+
+/** Matching cost with 1,000 routes: 500 exact numbers and 500 prefixes of varied length. */
+function routeMatching(): string {
+  const routes = Array.from({ length: 1000 }, (_, i) =>
+    i % 2 === 0
+      ? { name: `exact-${i}`, numbers: [`+1415${String(5_000_000 + i).padStart(7, '0')}`] }
+      : { name: `prefix-${i}`, prefixes: [`+${44 + (i % 7)}${String(i).padStart(3 + (i % 4), '0')}`] },
+  );
+  const text = JSON.stringify({ routes });
+  const parseStart = performance.now();
+  const routeTable = parseRoutes(text);
+  const parseMs = performance.now() - parseStart;
+  const numbers = Array.from({ length: 10_000 }, (_, i) =>
+    i % 3 === 0 ? `+1415${String(5_000_000 + (i % 1000)).padStart(7, '0')}` : i % 3 === 1 ? `+${44 + (i % 7)}${String(i % 1000).padStart(6, '0')}1234` : `+3361234${String(i).padStart(4, '0')}`,
+  );
+  const perMatch: number[] = [];
+  let sink = 0;
+  for (let round = 0; round < 30; round += 1) {
+    const start = performance.now();
+    for (const number of numbers) sink += routeTable.match(number).name.length;
+    perMatch.push(((performance.now() - start) * 1000) / numbers.length);
+  }
+  const us = (v: number) => `${v.toFixed(3)} µs`;
+  return [
+    '## Route matching (1,000 routes: 500 exact numbers, 500 prefixes)',
+    '',
+    table(['', 'value'], [
+      ['load and validate the file (once per cold start)', ms(parseMs)],
+      ['one match, median of 30 rounds of 10,000', us(median(perMatch))],
+      ['one match, slowest round', us(Math.max(...perMatch))],
+    ]),
+  ].join('\n') + (sink > 0 ? '' : ' ');
 }
 
 main().catch((error) => {

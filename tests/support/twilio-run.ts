@@ -27,6 +27,8 @@ export interface TwilioRunOptions {
   env: Record<string, string>;
   /** Extra environment for the process itself (not the Function's context). */
   processEnv?: Record<string, string>;
+  /** Serve assets from this folder instead of the configured dist/assets. */
+  assetsFolder?: string;
 }
 
 export class TwilioRun {
@@ -47,7 +49,16 @@ export class TwilioRun {
     writeFileSync(envFile, Object.entries(this.options.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     this.child = spawn(
       process.execPath,
-      [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--port', String(this.port), '--env', envFile],
+      [
+        require.resolve('twilio-run/bin/twilio-run.js'),
+        'start',
+        '--port',
+        String(this.port),
+        '--env',
+        envFile,
+        // twilio-run joins the folder to the project root, so it must be relative.
+        ...(this.options.assetsFolder ? ['--assets-folder', path.relative(ROOT, this.options.assetsFolder)] : []),
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, CI: 'true', FORCE_COLOR: '0', ...this.options.processEnv },
