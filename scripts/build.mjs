@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkRoutesFile } from './check-routes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
@@ -16,6 +17,13 @@ async function filesUnder(dir) {
     entries.map((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)])),
   );
   return nested.flat();
+}
+
+// A broken routes file would be ignored at run time; refuse to ship it.
+const routesError = await checkRoutesFile(path.join(src, 'assets', 'routes.private.json'));
+if (routesError) {
+  console.error(`src/assets/routes.private.json: ${routesError}`);
+  process.exit(1);
 }
 
 await rm(dist, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 import type { ConnectTwilioCallRequest } from '@livekit/protocol';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { handler as outboundHandler } from '../src/functions/outbound.protected';
 import { answerIncomingCall } from '../src/lib/incoming-call';
@@ -261,5 +263,25 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
     const reply = await invoke(outboundHandler, context, signedEvent(context, { To: '+14155550123' }));
     expect(reply.status).toBe(200);
     expect(lastConnect().participantAttributes['twilio.route']).toBe('default');
+  });
+});
+
+describe('npm run routes:check (also run by the build)', () => {
+  const check = (file: string) =>
+    spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'check-routes.mjs'), file], { encoding: 'utf8' });
+
+  test('accepts a valid file', () => {
+    const result = check(path.join(__dirname, '..', 'routes.example.json'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('2 routes, valid');
+  });
+
+  test('refuses a broken file, naming the route and field', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'routes-check-'));
+    const target = path.join(dir, 'routes.private.json');
+    writeFileSync(target, file(route({ name: 'sales', fallback: { number: 'desk' } })));
+    const result = check(target);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('route "sales": fallback.number must be an E.164 number');
   });
 });
