@@ -97,4 +97,24 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('signature-invalid') });
     expect(twilioApi.calls).toHaveLength(0);
   });
+
+  test('status callbacks for a busy call reach the room through the status function', async () => {
+    const placed = await server.post('/outbound', { To: '+14155550125', RoomName: 'run-busy' }, { authToken: AUTH_TOKEN });
+    expect(placed.status).toBe(200);
+    const { participantIdentity, callSid } = JSON.parse(placed.body);
+    const statusUrl = String(twilioApi.calls[0]!.params.StatusCallback);
+    expect(statusUrl.startsWith(`${server.baseUrl}/status?`)).toBe(true);
+    const url = new URL(statusUrl);
+    // twilio-run's event merges query and body; post the body, sign the URL with its query.
+    const post = (params: Record<string, string>) => server.postTo(statusUrl, params, { authToken: AUTH_TOKEN });
+    expect((await post({ CallSid: callSid, CallStatus: 'ringing' })).status).toBe(200);
+    expect(liveKit.rooms.get('run-busy')!.get(participantIdentity)!.attributes['twilio.callStatus']).toBe('ringing');
+    expect((await post({ CallSid: callSid, CallStatus: 'busy', SipResponseCode: '486' })).status).toBe(200);
+    expect(liveKit.rooms.get('run-busy')!.has(participantIdentity)).toBe(false);
+    const payloads = liveKit.dataMessages.filter((m) => m.room === 'run-busy').map((m) => JSON.parse(m.payload).detail);
+    expect(payloads).toEqual(['ringing', 'busy']);
+    expect(url.searchParams.get('room')).toBe('run-busy');
+    const unsigned = await server.postTo(statusUrl, { CallSid: callSid, CallStatus: 'ringing' });
+    expect(unsigned.status).toBe(401);
+  });
 });

@@ -3,6 +3,7 @@
  * tell the participant its call SID, or remove it when the call never came.
  * Both are best effort with a short deadline; they report, never throw.
  */
+import { DataPacket_Kind } from '@livekit/protocol';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { LiveKitSettings } from './config';
 import { withDeadline } from './deadline';
@@ -11,8 +12,12 @@ import { classifyLiveKitFailure } from './livekit-connector';
 export type RoomOutcome = 'done' | 'not-found' | 'failed';
 
 export interface LiveKitRooms {
+  /** The participant's attributes, or why they could not be had. */
+  getAttributes(room: string, identity: string): Promise<Record<string, string> | Exclude<RoomOutcome, 'done'>>;
   setAttributes(room: string, identity: string, attributes: Record<string, string>): Promise<RoomOutcome>;
   removeParticipant(room: string, identity: string): Promise<RoomOutcome>;
+  /** A reliable data message to everyone in the room. */
+  sendData(room: string, topic: string, payload: string): Promise<RoomOutcome>;
 }
 
 export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): LiveKitRooms {
@@ -30,6 +35,15 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
     }
   };
   return {
+    getAttributes: async (room, identity) => {
+      let attributes: Record<string, string> = {};
+      const outcome = await attempt(async () => {
+        attributes = (await client.getParticipant(room, identity)).attributes;
+      });
+      return outcome === 'done' ? attributes : outcome;
+    },
+    sendData: (room, topic, payload) =>
+      attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic })),
     setAttributes: (room, identity, attributes) => attempt(() => client.updateParticipant(room, identity, { attributes })),
     removeParticipant: (room, identity) => attempt(() => client.removeParticipant(room, identity)),
   };

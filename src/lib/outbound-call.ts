@@ -19,6 +19,9 @@ import type { LoadedRoutes } from './routes';
 import { routesFromAssets } from './routes-asset';
 import { checkLocalSignature } from './request-auth';
 import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-calls';
+import { statusCallbackUrl } from './call-status';
+import type { CallOptions, OutboundRequest } from './outbound-request';
+import { functionUrl } from './signature';
 import { connectTwiml } from './twiml';
 
 export const TOTAL_BUDGET_MS = 7500;
@@ -37,6 +40,28 @@ export interface OutboundDependencies {
 
 export function outboundDependencies(twilio: OutboundDependencies['twilio']): OutboundDependencies {
   return { connector: liveKitConnector, rooms: liveKitRooms, twilio, log: logLine, now: Date.now, routes: routesFromAssets };
+}
+
+/**
+ * The call's options with this service's `status` function as the status
+ * callback (all four events) and, when machine detection is asked for, as the
+ * asynchronous AMD callback: unless the request chose its own.
+ */
+export function withStatusCallbacks(request: OutboundRequest, domainName: string): CallOptions {
+  const url = statusCallbackUrl(functionUrl(domainName, ''), request.roomName, request.participantIdentity);
+  const call: CallOptions = { ...request.call };
+  if (!call.statusCallback) {
+    call.statusCallback = url;
+    call.statusCallbackEvent = ['initiated', 'ringing', 'answered', 'completed'];
+    call.statusCallbackMethod = 'POST';
+  }
+  // Asynchronous AMD: LiveKit's TwiML is not kept waiting, and the result comes here.
+  if (call.machineDetection && call.asyncAmd !== false && !call.asyncAmdStatusCallback) {
+    call.asyncAmd = true;
+    call.asyncAmdStatusCallback = url;
+    call.asyncAmdStatusCallbackMethod = 'POST';
+  }
+  return call;
 }
 
 /** LiveKit's `wss://` connect URL in the `https://` form Twilio fetches TwiML from (the seed's way). */
@@ -132,7 +157,14 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   try {
     const client = deps.twilio(twilioTimeout);
     call = await withDeadline(
-      client.calls.create(callCreateParams({ to: request.to, from: request.from, ...placement, options: request.call })),
+      client.calls.create(
+        callCreateParams({
+          to: request.to,
+          from: request.from,
+          ...placement,
+          options: settings.statusCallbacks ? withStatusCallbacks(request, String(env.DOMAIN_NAME ?? '')) : request.call,
+        }),
+      ),
       twilioTimeout + 100,
       'Twilio',
     );

@@ -24,6 +24,8 @@ export interface OutboundSettings {
   connectActionUrl: string;
   /** Deadline for each Twilio REST request, in milliseconds. */
   twilioTimeoutMs: number;
+  /** Point the call's status (and async AMD) callbacks at this service's `status` function. */
+  statusCallbacks: boolean;
 }
 
 const COUNTRY = /^[A-Z]{2}$/;
@@ -33,7 +35,7 @@ export const readOutboundSettings = memoizedRead(
   [
     'OUTBOUND_CALLER_IDS', 'OUTBOUND_ALLOWED_DESTINATIONS', 'OUTBOUND_BLOCKED_PREFIXES', 'OUTBOUND_ROOM_PREFIX',
     'OUTBOUND_ALLOW_ADDRESSES', 'OUTBOUND_TWIML_MODE', 'AGENT_NAMES', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE',
-    'OUTBOUND_GREETING', 'OUTBOUND_CONNECT_ACTION_URL', 'TWILIO_TIMEOUT_MS',
+    'OUTBOUND_GREETING', 'OUTBOUND_CONNECT_ACTION_URL', 'TWILIO_TIMEOUT_MS', 'OUTBOUND_STATUS_CALLBACKS',
   ],
   (env: Env): Read<OutboundSettings> => {
   const reader = new EnvReader(env);
@@ -73,6 +75,7 @@ export const readOutboundSettings = memoizedRead(
     greeting: { ...voice, text: clean(reader.text('OUTBOUND_GREETING'), LIMITS.speech) },
     connectActionUrl: parseActionUrl(reader, 'OUTBOUND_CONNECT_ACTION_URL'),
     twilioTimeoutMs: reader.integer('TWILIO_TIMEOUT_MS', 3500, 500, 4500),
+    statusCallbacks: reader.flag('OUTBOUND_STATUS_CALLBACKS', true),
   });
 },
 );

@@ -12,14 +12,30 @@ export function isDeployed(env: Env): boolean {
   return typeof env.SERVICE_SID === 'string' && env.SERVICE_SID.length > 0;
 }
 
-/** `undefined` when the request may proceed, else the refusal and why. */
-export function checkLocalSignature(env: Env, event: Record<string, unknown>): { reply: HttpReply; reason: string } | undefined {
+/**
+ * `undefined` when the request may proceed, else the refusal and why.
+ * `queryNames` are parameters this service itself put in the URL's query
+ * string (in that order): Twilio signed them as part of the URL, not the body.
+ */
+export function checkLocalSignature(
+  env: Env,
+  event: Record<string, unknown>,
+  queryNames: readonly string[] = [],
+): { reply: HttpReply; reason: string } | undefined {
   if (isDeployed(env)) return undefined;
   const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
+  const params = signedParams(event);
+  const query: [string, string][] = [];
+  for (const name of queryNames) {
+    const value = params[name];
+    if (typeof value === 'string') query.push([name, value]);
+    delete params[name];
+  }
+  const base = functionUrl(String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''));
   const verdict = verifySignature(authToken, {
     signature: signatureHeader(event),
-    url: functionUrl(String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? '')),
-    params: signedParams(event),
+    url: query.length ? `${base}?${new URLSearchParams(query).toString()}` : base,
+    params,
   });
   if (verdict === 'valid') return undefined;
   if (verdict === 'missing') {

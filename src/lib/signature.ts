@@ -55,7 +55,8 @@ export function verifySignature(authToken: string, request: SignedRequest): Sign
     Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value] as [string, string]],
   );
   const query = new URLSearchParams(pairs).toString();
-  if (query && twilio.validateRequest(authToken, signature, `${request.url}?${query}`, {})) return 'valid';
+  const joined = `${request.url}${request.url.includes('?') ? '&' : '?'}${query}`;
+  if (query && twilio.validateRequest(authToken, signature, joined, {})) return 'valid';
   return 'invalid';
 }
 

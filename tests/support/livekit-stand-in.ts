@@ -5,6 +5,9 @@
  * accepts with unknown fields rejected, and errors come back as Twirp JSON.
  */
 import {
+  ListRoomsRequest,
+  ListRoomsResponse,
+  Room,
   ConnectTwilioCallRequest,
   ConnectTwilioCallResponse,
   ParticipantInfo,
@@ -209,6 +212,22 @@ export class LiveKitStandIn {
         for (const [key, value] of Object.entries(request.attributes)) if (value === '') delete participant.attributes[key];
         if (request.metadata) participant.metadata = request.metadata;
         return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
+      }
+      case 'RoomService.GetParticipant': {
+        const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
+        roomAdmin(request.room);
+        this.requests.push({ method, token, claims, body: request });
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        const participant = this.rooms.get(request.room)?.get(request.identity);
+        if (!participant) throw fail(404, 'not_found', 'participant not found');
+        return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
+      }
+      case 'RoomService.ListRooms': {
+        if (!claims.video?.roomList) throw fail(403, 'permission_denied', 'roomList grant required');
+        const request = ListRoomsRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        this.requests.push({ method, token, claims, body: request });
+        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        return new ListRoomsResponse({ rooms: [...this.rooms.keys()].map((name) => new Room({ name })) }).toJson();
       }
       case 'RoomService.RemoveParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });

@@ -92,12 +92,16 @@ export class TwilioRun {
   }
 
   /** POSTs a form as Twilio does; `sign` with the auth token, or leave unsigned. */
-  async post(
-    fnPath: string,
+  post(fnPath: string, params: Record<string, string>, sign?: { authToken: string }) {
+    return this.postTo(`${this.baseUrl}${fnPath}`, params, sign);
+  }
+
+  /** POSTs to a full URL (a query string included, as in a callback URL), signed over that URL. */
+  async postTo(
+    url: string,
     params: Record<string, string>,
     sign?: { authToken: string },
   ): Promise<{ status: number; contentType: string; body: string; ms: number }> {
-    const url = `${this.baseUrl}${fnPath}`;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1' };
     if (sign) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(sign.authToken, url, params);
     const started = Date.now();
