@@ -18,8 +18,9 @@ import { LogFields, logLine } from './log';
 import { fallbackForRoute, inboundForRoute } from './route-settings';
 import type { LoadedRoutes } from './routes';
 import { routesFromAssets } from './routes-asset';
-import { functionUrl, signatureHeader, signedParams, verifySignature } from './signature';
-import { connectTwiml, fallbackTwiml } from './twiml';
+import { verifyFunctionRequest } from './signature';
+import { FLOW_SID_PARAM, isStudioReturnUrl, returnWith, studioReturnUrl } from './studio';
+import { connectTwiml, fallbackTwiml, redirectTwiml } from './twiml';
 import type { LiveKitSettings } from './config';
 
 export interface IncomingDependencies {
@@ -40,19 +41,19 @@ export async function answerIncomingCall(
   // A broken routes file gives the empty table: every call takes the default route.
   const route = deps.routes().table.match(call.to);
   const line: LogFields = { fn: 'incoming', callSid: call.callSid || 'missing', route: route.name };
-  const fallback = (reason: string): HttpReply => {
-    deps.log({ ...line, outcome: 'fallback', reason, ms: Date.now() - started }, 'error');
+  // A call sent here by a Studio flow goes back to it, with the reason, instead of the spoken fallback.
+  let flowReturn = studioReturnUrl(event);
+  const fallback = (reason: string, kind: string): HttpReply => {
+    deps.log({ ...line, outcome: flowReturn ? 'returned-to-flow' : 'fallback', reason, ms: Date.now() - started }, 'error');
+    if (flowReturn) return xmlReply(redirectTwiml(returnWith(flowReturn, 'unavailable', kind)));
     return xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route)));
   };
 
   const signature = readSignatureSettings(env);
-  if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`);
+  if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`, 'configuration');
   if (signature.value.required) {
-    const verdict = verifySignature(signature.value.authToken, {
-      signature: signatureHeader(event),
-      url: functionUrl(String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? '')),
-      params: signedParams(event),
-    });
+    const domain = String(env.DOMAIN_NAME ?? '');
+    const verdict = verifyFunctionRequest(signature.value.authToken, domain, String(env.PATH ?? ''), event, [FLOW_SID_PARAM]);
     if (verdict !== 'valid') {
       deps.log({ ...line, outcome: 'rejected', reason: `signature ${verdict}`, ms: Date.now() - started }, 'error');
       return textReply(403, 'Forbidden: this URL answers only requests signed by Twilio.');
@@ -62,9 +63,11 @@ export async function answerIncomingCall(
   const liveKit = readLiveKitSettings(env);
   const inbound = readInboundSettings(env);
   const problems = [...(liveKit.ok ? [] : liveKit.problems), ...(inbound.ok ? [] : inbound.problems)];
-  if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problems)}`);
+  if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problems)}`, 'configuration');
 
   const settings = inboundForRoute(inbound.value, route);
+  // A configured action that is a flow's return URL is a round trip too.
+  if (!flowReturn && isStudioReturnUrl(settings.connectActionUrl)) flowReturn = settings.connectActionUrl;
   const request = inboundConnectRequest(call, settings);
   line.room = request.roomName;
   try {
@@ -72,12 +75,12 @@ export async function answerIncomingCall(
     const twiml = connectTwiml({
       streamUrl,
       greeting: settings.greeting,
-      actionUrl: settings.connectActionUrl,
+      actionUrl: flowReturn ? returnWith(flowReturn, 'stream-ended') : settings.connectActionUrl,
     });
     deps.log({ ...line, outcome: 'connected', ms: Date.now() - started }, 'info');
     return xmlReply(twiml);
   } catch (error) {
-    const reason = error instanceof LiveKitError ? `livekit ${error.kind}: ${error.message}` : 'internal error';
-    return fallback(reason);
+    if (error instanceof LiveKitError) return fallback(`livekit ${error.kind}: ${error.message}`, `livekit-${error.kind}`);
+    return fallback('internal error', 'internal');
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Env } from './env';
 import { errorReply, HttpReply } from './http-reply';
-import { functionUrl, signatureHeader, signedParams, verifySignature } from './signature';
+import { verifyFunctionRequest } from './signature';
 
 export function isDeployed(env: Env): boolean {
   return typeof env.SERVICE_SID === 'string' && env.SERVICE_SID.length > 0;
@@ -24,19 +24,7 @@ export function checkLocalSignature(
 ): { reply: HttpReply; reason: string } | undefined {
   if (isDeployed(env)) return undefined;
   const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
-  const params = signedParams(event);
-  const query: [string, string][] = [];
-  for (const name of queryNames) {
-    const value = params[name];
-    if (typeof value === 'string') query.push([name, value]);
-    delete params[name];
-  }
-  const base = functionUrl(String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''));
-  const verdict = verifySignature(authToken, {
-    signature: signatureHeader(event),
-    url: query.length ? `${base}?${new URLSearchParams(query).toString()}` : base,
-    params,
-  });
+  const verdict = verifyFunctionRequest(authToken, String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''), event, queryNames);
   if (verdict === 'valid') return undefined;
   if (verdict === 'missing') {
     return {

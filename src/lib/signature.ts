@@ -73,3 +73,33 @@ export function signatureHeader(event: Record<string, unknown>): string | undefi
   if (Array.isArray(value)) return typeof value[0] === 'string' ? value[0] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
+
+/**
+ * Checks a request to this function. `queryNames` are parameters that may
+ * have come in the URL's query string (a Studio redirect's FlowSid, the
+ * status callback's room): Twilio signed them as part of the URL. The check
+ * is tried with them in the query, then with every parameter in the body.
+ */
+export function verifyFunctionRequest(
+  authToken: string,
+  domainName: string,
+  path: string,
+  event: Record<string, unknown>,
+  queryNames: readonly string[] = [],
+): SignatureVerdict {
+  const signature = signatureHeader(event);
+  const params = signedParams(event);
+  const base = functionUrl(domainName, path);
+  const query: [string, string][] = [];
+  const bodyOnly = { ...params };
+  for (const name of queryNames) {
+    const value = bodyOnly[name];
+    if (typeof value === 'string') query.push([name, value]);
+    delete bodyOnly[name];
+  }
+  if (query.length) {
+    const verdict = verifySignature(authToken, { signature, url: `${base}?${new URLSearchParams(query).toString()}`, params: bodyOnly });
+    if (verdict !== 'invalid') return verdict;
+  }
+  return verifySignature(authToken, { signature, url: base, params });
+}

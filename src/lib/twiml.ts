@@ -46,3 +46,10 @@ export function fallbackTwiml(options: FallbackTwimlOptions): string {
   else response.hangup();
   return response.toString();
 }
+
+/** `<Redirect>` to the URL, e.g. a Studio flow's return URL. */
+export function redirectTwiml(url: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.redirect({ method: 'POST' }, url);
+  return response.toString();
+}
