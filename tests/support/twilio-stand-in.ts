@@ -41,6 +41,8 @@ export class TwilioStandIn {
   readonly calls: RecordedCall[] = [];
   readonly refused: { reason: string }[] = [];
   behaviour: TwilioBehaviour = { kind: 'ok' };
+  /** The account's phone numbers and where their voice webhooks point. */
+  numbers: { phoneNumber: string; voiceUrl: string }[] = [];
   private readonly server: http.Server;
   private tls?: https.Server;
   private readonly sockets = new Set<Socket>();
@@ -94,6 +96,7 @@ export class TwilioStandIn {
     this.calls.length = 0;
     this.refused.length = 0;
     this.behaviour = { kind: 'ok' };
+    this.numbers = [];
   }
 
   async stop(): Promise<void> {
@@ -109,13 +112,24 @@ export class TwilioStandIn {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const expectedAuth = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    const read = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})(\/IncomingPhoneNumbers)?\.json(\?.*)?$/.exec(req.url ?? '');
+    if (req.method === 'GET' && read) {
+      if (req.headers.authorization !== expectedAuth || read[1] !== this.accountSid) {
+        this.refused.push({ reason: 'authentication' });
+        return this.error(res, 401, 20003, 'Authenticate');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (!read[2]) return void res.end(JSON.stringify({ sid: this.accountSid, friendly_name: 'Stand-in account', status: 'active' }));
+      const page = this.numbers.map((n, i) => ({ sid: 'PN' + i.toString(16).padStart(32, '0'), phone_number: n.phoneNumber, voice_url: n.voiceUrl }));
+      return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
+    }
     const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) {
       this.refused.push({ reason: `no route ${req.method} ${req.url}` });
       return this.error(res, 404, 20404, 'The requested resource was not found');
     }
-    const expected = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
-    if (req.headers.authorization !== expected || match[1] !== this.accountSid) {
+    if (req.headers.authorization !== expectedAuth || match[1] !== this.accountSid) {
       this.refused.push({ reason: 'authentication' });
       return this.error(res, 401, 20003, 'Authenticate');
     }
