@@ -74,8 +74,8 @@ async function main() {
     out.urls = replies.map((r) => streamUrl(r.body) || null);
     out.errors = replies.filter((r) => r.error).length;
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
-  process.exit(0);
+  // Exit only once the line is flushed: a pipe takes 64 KiB at a time.
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
 }
 
 main();
