@@ -4,27 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import twilio from 'twilio';
 import { Check, runDoctor, TwilioAccountApi } from '../src/tools/doctor';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit, useTwilioApi } from './support/stand-ins';
 import { ACCOUNT_SID, AUTH_TOKEN } from './support/runtime';
 import { ROOT } from './support/twilio-run';
-import { TwilioStandIn } from './support/twilio-stand-in';
 
-const liveKit = new LiveKitStandIn();
-const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+const liveKit = useLiveKit();
+const twilioApi = useTwilioApi({ tls: true });
 const EXAMPLE_ROUTES = readFileSync(path.join(ROOT, 'routes.example.json'), 'utf8');
-
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start({ tls: true });
-});
-afterAll(async () => {
-  await liveKit.stop();
-  await twilioApi.stop();
-});
-beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
-});
 
 const good = (): Record<string, string> => ({
   ACCOUNT_SID,

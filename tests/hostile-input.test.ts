@@ -1,20 +1,14 @@
 import type { ConnectTwilioCallRequest } from '@livekit/protocol';
 import fc from 'fast-check';
 import { handler } from '../src/functions/incoming';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit } from './support/stand-ins';
 import { ACCOUNT_SID, callSid, invoke, localContext, signedEvent } from './support/runtime';
 import { find, parseTwiml, streamUrl } from './support/twiml';
 
-const stand = new LiveKitStandIn();
+const stand = useLiveKit();
 
-beforeAll(async () => {
-  await stand.start();
-});
-afterAll(async () => {
-  await stand.stop();
-});
 beforeEach(() => {
-  stand.reset();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
 });

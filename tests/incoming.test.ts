@@ -3,24 +3,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { handler } from '../src/functions/incoming';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit } from './support/stand-ins';
 import { captureConsole, expectNoSecrets } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from './support/runtime';
 import { find, parseTwiml, streamUrl } from './support/twiml';
 
-const stand = new LiveKitStandIn();
+const stand = useLiveKit();
 const logs: string[] = [];
 
-beforeAll(async () => {
-  await stand.start();
-});
-afterAll(async () => {
-  await stand.stop();
-});
-beforeEach(() => {
-  stand.reset();
-  captureConsole(logs);
-});
+beforeEach(() => captureConsole(logs));
 afterEach(() => jest.restoreAllMocks());
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

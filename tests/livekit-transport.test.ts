@@ -2,16 +2,10 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import type { LiveKitSettings } from '../src/lib/config';
 import { liveKitConnector } from '../src/lib/livekit-connector';
 import { apiToken } from '../src/lib/livekit-token';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit } from './support/stand-ins';
 
-const stand = new LiveKitStandIn();
-beforeAll(async () => {
-  await stand.start();
-});
-afterAll(async () => {
-  await stand.stop();
-});
-beforeEach(() => stand.reset());
+const stand = useLiveKit();
 
 const settings = (): LiveKitSettings => ({ url: stand.url, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 1000 });
 const request = (room: string) => ({

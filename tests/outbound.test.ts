@@ -1,29 +1,20 @@
 import type { ConnectTwilioCallRequest, RoomParticipantIdentity, UpdateParticipantRequest } from '@livekit/protocol';
 import { handler } from '../src/functions/outbound.protected';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit, useTwilioApi } from './support/stand-ins';
 import { captureConsole, expectNoSecrets } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, invoke, localContext, signedEvent } from './support/runtime';
 import twilio from 'twilio';
 import { freePort } from './support/twilio-run';
-import { loopbackHttpClient, TwilioStandIn } from './support/twilio-stand-in';
+import { loopbackHttpClient } from './support/twilio-stand-in';
 import { find, parseTwiml } from './support/twiml';
 
-const liveKit = new LiveKitStandIn();
-const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+const liveKit = useLiveKit();
+const twilioApi = useTwilioApi();
 const logs: string[] = [];
 let clientTimeouts: (number | undefined)[] = [];
 
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start();
-});
-afterAll(async () => {
-  await liveKit.stop();
-  await twilioApi.stop();
-});
 beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
   clientTimeouts = [];
   captureConsole(logs);
 });

@@ -11,10 +11,10 @@ import type { LogFields } from '../src/lib/log';
 import { placeOutboundCall } from '../src/lib/outbound-call';
 import { DEFAULT_ROUTE, loadRoutes, parseRoutes, RouteError } from '../src/lib/routes';
 import type { TwilioCalls } from '../src/lib/twilio-calls';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit, useTwilioApi } from './support/stand-ins';
 import { captureConsole } from './support/logs';
-import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from './support/runtime';
-import { TwilioStandIn } from './support/twilio-stand-in';
+import { ACCOUNT_SID, callSid, invoke, localContext, signedEvent } from './support/runtime';
 import { find, parseTwiml } from './support/twiml';
 
 const EXAMPLE = readFileSync(path.join(__dirname, '..', 'routes.example.json'), 'utf8');
@@ -102,21 +102,11 @@ describe('route matching', () => {
 });
 
 describe('per-route settings reach LiveKit and the TwiML', () => {
-  const stand = new LiveKitStandIn();
-  const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+  const stand = useLiveKit();
+  const twilioApi = useTwilioApi();
   const logs: string[] = [];
   let lines: LogFields[] = [];
-  beforeAll(async () => {
-    await stand.start();
-    await twilioApi.start();
-  });
-  afterAll(async () => {
-    await stand.stop();
-    await twilioApi.stop();
-  });
   beforeEach(() => {
-    stand.reset();
-    twilioApi.reset();
     lines = [];
     captureConsole(logs);
   });

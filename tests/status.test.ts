@@ -2,28 +2,16 @@ import twilio from 'twilio';
 import { handler as incomingHandler } from '../src/functions/incoming';
 import { handler as outboundHandler } from '../src/functions/outbound.protected';
 import { handler as statusHandler } from '../src/functions/status.protected';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit, useTwilioApi } from './support/stand-ins';
 import { captureConsole } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from './support/runtime';
-import { TwilioStandIn } from './support/twilio-stand-in';
 
-const liveKit = new LiveKitStandIn();
-const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+const liveKit = useLiveKit();
+const twilioApi = useTwilioApi();
 const logs: string[] = [];
 
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start();
-});
-afterAll(async () => {
-  await liveKit.stop();
-  await twilioApi.stop();
-});
-beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
-  captureConsole(logs);
-});
+beforeEach(() => captureConsole(logs));
 afterEach(() => jest.restoreAllMocks());
 
 const env = {

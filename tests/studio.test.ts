@@ -3,7 +3,8 @@ import path from 'node:path';
 import twilio from 'twilio';
 import { handler } from '../src/functions/incoming';
 import { PARAMETERS } from '../src/lib/outbound-request';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
+import { API_KEY, API_SECRET } from './support/livekit-stand-in';
+import { useLiveKit } from './support/stand-ins';
 import { captureConsole } from './support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext } from './support/runtime';
 import { find, parseTwiml } from './support/twiml';
@@ -12,18 +13,9 @@ const FLOW_SID = 'FW' + 'ab'.repeat(16);
 const RETURN = `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT_SID}/Flows/${FLOW_SID}?FlowEvent=return`;
 
 describe('Studio round trips through incoming', () => {
-  const stand = new LiveKitStandIn();
+  const stand = useLiveKit();
   const logs: string[] = [];
-  beforeAll(async () => {
-    await stand.start();
-  });
-  afterAll(async () => {
-    await stand.stop();
-  });
-  beforeEach(() => {
-    stand.reset();
-    captureConsole(logs);
-  });
+  beforeEach(() => captureConsole(logs));
   afterEach(() => jest.restoreAllMocks());
 
   const context = (extra: Record<string, string> = {}) =>
