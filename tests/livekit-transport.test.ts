@@ -53,4 +53,13 @@ describe('LiveKit transport', () => {
     await stand.dropIdleConnections();
     await expect(connect(request('after'))).resolves.toMatch(/^wss:\/\//);
   });
+
+  test('a kept-alive connection closed as it is reused: the call is sent again on a new one', async () => {
+    const connect = liveKitConnector(settings());
+    await connect(request('first'));
+    stand.dropNextReusedRequest = true;
+    await expect(connect(request('second'))).resolves.toMatch(/^wss:\/\//);
+    expect(stand.dropNextReusedRequest).toBe(false);
+    expect(stand.calls('Connector.ConnectTwilioCall').map((r) => (r.body as { roomName: string }).roomName)).toEqual(['first', 'second']);
+  });
 });

@@ -42,9 +42,29 @@ const agents = {
 /** LiveKit's replies are small; anything bigger is not LiveKit. */
 const MAX_REPLY_BYTES = 64 * 1024;
 
-export function twirpCall(origin: string, service: string, method: string, body: unknown, token: string, timeoutMs: number): Promise<unknown> {
+export async function twirpCall(origin: string, service: string, method: string, body: unknown, token: string, timeoutMs: number): Promise<unknown> {
   const url = new URL(`/twirp/livekit.${service}/${method}`, origin);
   const payload = Buffer.from(JSON.stringify(body));
+  const started = Date.now();
+  try {
+    return await send(url, payload, token, timeoutMs);
+  } catch (error) {
+    // A kept-alive socket the server closed just as it was reused: the
+    // server never saw the request, so sending it again is safe (Node's
+    // documented remedy). Only once, and only within the deadline.
+    const left = timeoutMs - (Date.now() - started);
+    if (error instanceof StaleSocketError && left > 0) return send(url, payload, token, left);
+    throw error instanceof StaleSocketError ? error.cause : error;
+  }
+}
+
+class StaleSocketError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('kept-alive socket was closed by the server');
+  }
+}
+
+function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Promise<unknown> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.request(
@@ -93,9 +113,10 @@ export function twirpCall(origin: string, service: string, method: string, body:
       },
     );
     const timer = setTimeout(() => request.destroy(new TwirpTimeoutError(timeoutMs)), timeoutMs);
-    request.on('error', (error) => {
+    request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(error);
+      const stale = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      reject(stale ? new StaleSocketError(error) : error);
     });
     request.end(payload);
   });

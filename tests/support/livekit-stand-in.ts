@@ -60,6 +60,9 @@ export class LiveKitStandIn {
   /** Per-method overrides, e.g. make only RemoveParticipant fail. */
   methodBehaviour: Partial<Record<string, Behaviour>> = {};
   connections = 0;
+  /** Close the connection, unanswered, on the next request that reuses one: a keep-alive race. */
+  dropNextReusedRequest = false;
+  private readonly served = new WeakMap<object, number>();
   /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
   readonly serviceTimes: number[] = [];
   private readonly server: http.Server;
@@ -68,6 +71,13 @@ export class LiveKitStandIn {
 
   constructor() {
     this.server = http.createServer((req, res) => {
+      const count = (this.served.get(req.socket) ?? 0) + 1;
+      this.served.set(req.socket, count);
+      if (this.dropNextReusedRequest && count > 1) {
+        this.dropNextReusedRequest = false;
+        req.socket.destroy();
+        return;
+      }
       const arrived = performance.now();
       res.on('finish', () => this.serviceTimes.push(performance.now() - arrived));
       void this.handle(req, res);
