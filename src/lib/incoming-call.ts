@@ -1,10 +1,12 @@
 /**
  * The `incoming` voice webhook: check the request is Twilio's, ask LiveKit
  * for a stream URL, answer TwiML. Every failure after the signature check
- * still answers 200 TwiML with the spoken fallback, so the caller never hears
- * Twilio's "application error".
+ * still answers 200 TwiML, so the caller never hears Twilio's "application
+ * error": the spoken fallback, or for a call a Studio flow sent here, a
+ * redirect back to that flow with the reason.
  */
 import {
+  LiveKitSettings,
   readFallbackSettings,
   readInboundSettings,
   readLiveKitSettings,
@@ -21,7 +23,6 @@ import { routesFromAssets } from './routes-asset';
 import { verifyFunctionRequest } from './signature';
 import { FLOW_SID_PARAM, isStudioReturnUrl, returnWith, studioReturnUrl } from './studio';
 import { connectTwiml, fallbackTwiml, redirectTwiml } from './twiml';
-import type { LiveKitSettings } from './config';
 
 export interface IncomingDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;

@@ -4,6 +4,7 @@
  * whichever step fails. Answers within {@link TOTAL_BUDGET_MS} in every case
  * (Studio's Run Function gives 10 s).
  */
+import { statusCallbackUrl } from './call-status';
 import { LiveKitSettings, readLiveKitSettings } from './config';
 import { withDeadline } from './deadline';
 import { describeProblems, Env } from './env';
@@ -13,15 +14,13 @@ import { ConnectTwilioCall, LiveKitError, liveKitConnector } from './livekit-con
 import { LiveKitRooms, liveKitRooms } from './livekit-rooms';
 import { LogFields, logLine } from './log';
 import { readOutboundSettings } from './outbound-config';
-import { readOutboundRequest, RequestError } from './outbound-request';
+import { CallOptions, OutboundRequest, readOutboundRequest, RequestError } from './outbound-request';
+import { checkLocalSignature } from './request-auth';
 import { outboundForRoute } from './route-settings';
 import type { LoadedRoutes } from './routes';
 import { routesFromAssets } from './routes-asset';
-import { checkLocalSignature } from './request-auth';
-import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-calls';
-import { statusCallbackUrl } from './call-status';
-import type { CallOptions, OutboundRequest } from './outbound-request';
 import { functionUrl } from './signature';
+import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-calls';
 import { connectTwiml } from './twiml';
 
 export const TOTAL_BUDGET_MS = 7500;
