@@ -438,6 +438,9 @@ var LiveKitStandIn = class {
   /** Per-method overrides, e.g. make only RemoveParticipant fail. */
   methodBehaviour = {};
   connections = 0;
+  /** Close the connection, unanswered, on the next request that reuses one: a keep-alive race. */
+  dropNextReusedRequest = false;
+  served = /* @__PURE__ */ new WeakMap();
   /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
   serviceTimes = [];
   server;
@@ -445,6 +448,13 @@ var LiveKitStandIn = class {
   verifier = new import_livekit_server_sdk.TokenVerifier(API_KEY, API_SECRET);
   constructor() {
     this.server = import_node_http.default.createServer((req, res) => {
+      const count = (this.served.get(req.socket) ?? 0) + 1;
+      this.served.set(req.socket, count);
+      if (this.dropNextReusedRequest && count > 1) {
+        this.dropNextReusedRequest = false;
+        req.socket.destroy();
+        return;
+      }
       const arrived = performance.now();
       res.on("finish", () => this.serviceTimes.push(performance.now() - arrived));
       void this.handle(req, res);
