@@ -354,6 +354,17 @@ describe('outbound: failures are cleaned up in order', () => {
     expect(elapsed).toBeLessThan(8000);
   }, 15_000);
 
+  test('both stand-ins hanging (LiveKit, then its RoomService clean-up) still answers inside 8 s', async () => {
+    liveKit.behaviour = { kind: 'hang' };
+    const started = Date.now();
+    const reply = await post({ To: '+14155550123' });
+    const elapsed = Date.now() - started;
+    expect(reply.status).toBe(504);
+    expect(twilioApi.calls).toHaveLength(0);
+    expect(liveKit.calls('RoomService.RemoveParticipant')).toHaveLength(1);
+    expect(elapsed).toBeLessThan(8000);
+  }, 15_000);
+
   test('the call SID tag failing does not fail a placed call', async () => {
     liveKit.methodBehaviour['RoomService.UpdateParticipant'] = { kind: 'status', status: 500, code: 'internal', msg: 'x' };
     const reply = await post({ To: '+14155550123' });
