@@ -145,19 +145,25 @@ export const readFallbackSettings = memoizedRead(
   },
 );
 
-/** Absolute http(s) URL or a path on this service; empty when unset. */
-export function parseActionUrl(reader: EnvReader, name: string): string {
-  const value = reader.text(name);
-  if (!value) return '';
+/** An absolute http(s) URL or a path on this service, normalised; undefined when it is neither. */
+export function normaliseActionUrl(value: string): string | undefined {
   if (value.startsWith('/') && !value.startsWith('//')) return value;
   try {
     const url = new URL(value);
     if (url.protocol === 'https:' || url.protocol === 'http:') return url.toString();
   } catch {
-    // reported below
+    // not a URL
   }
-  reader.problem(name, 'must be an https:// URL or a path starting with /');
-  return '';
+  return undefined;
+}
+
+/** Absolute http(s) URL or a path on this service; empty when unset. */
+export function parseActionUrl(reader: EnvReader, name: string): string {
+  const value = reader.text(name);
+  if (!value) return '';
+  const url = normaliseActionUrl(value);
+  if (url === undefined) reader.problem(name, 'must be an https:// URL or a path starting with /');
+  return url ?? '';
 }
 
 export const readInboundSettings = memoizedRead(

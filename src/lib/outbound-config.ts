@@ -5,7 +5,7 @@
 import { finish, GreetingSettings, LIMITS, parseActionUrl, Read, readGreeting, ROOM_PREFIX } from './config';
 import { countryOf, DestinationPolicy, PREMIUM_PREFIXES } from './destination';
 import { Env, EnvReader, memoizedRead } from './env';
-import { isE164 } from './phone';
+import { COUNTRY_CODE, E164_PREFIX, isE164 } from './phone';
 import { clean } from './sanitize';
 
 export type OutboundTwimlMode = 'url' | 'inline';
@@ -28,8 +28,6 @@ export interface OutboundSettings {
   statusCallbacks: boolean;
 }
 
-const COUNTRY = /^[A-Z]{2}$/;
-const PREFIX = /^\+[1-9]\d{0,14}$/;
 
 export const readOutboundSettings = memoizedRead(
   [
@@ -48,8 +46,8 @@ export const readOutboundSettings = memoizedRead(
   const allowed = reader.list('OUTBOUND_ALLOWED_DESTINATIONS');
   for (const entry of allowed) {
     const upper = entry.toUpperCase();
-    if (COUNTRY.test(upper)) countries.add(upper);
-    else if (PREFIX.test(entry)) prefixes.push(entry);
+    if (COUNTRY_CODE.test(upper)) countries.add(upper);
+    else if (E164_PREFIX.test(entry)) prefixes.push(entry);
     else reader.problem('OUTBOUND_ALLOWED_DESTINATIONS', `has "${clean(entry, 20)}": use ISO country codes (US) or E.164 prefixes (+1415)`);
   }
   // By default a deployment dials only the countries its own numbers are in.
@@ -57,7 +55,7 @@ export const readOutboundSettings = memoizedRead(
 
   const blocked = [...PREMIUM_PREFIXES];
   for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
-    if (PREFIX.test(entry)) blocked.push(entry);
+    if (E164_PREFIX.test(entry)) blocked.push(entry);
     else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
   }
 

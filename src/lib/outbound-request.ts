@@ -8,7 +8,7 @@ import { LIMITS } from './config';
 import { checkDestination } from './destination';
 import type { ApiError } from './http-reply';
 import type { OutboundSettings } from './outbound-config';
-import { addressKind, isE164 } from './phone';
+import { addressKind, COUNTRY_CODE, isE164 } from './phone';
 import { clean, codePointLength, hasUnsafeCharacters } from './sanitize';
 
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';
@@ -219,7 +219,7 @@ export function readOutboundRequest(
     text(params, 'AgentMetadata', LIMITS.metadata) ?? (settings.agentMetadata || JSON.stringify({ direction: 'outbound', to, from, roomName }));
 
   const countryParam = scalar(params, 'DestinationCountry');
-  if (countryParam !== undefined && !/^[A-Z]{2}$/.test(countryParam)) {
+  if (countryParam !== undefined && !COUNTRY_CODE.test(countryParam)) {
     throw bad('DestinationCountry', 'DestinationCountry must be an ISO 3166-1 alpha-2 code such as US');
   }
 

@@ -2,6 +2,12 @@
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/** A leading part of an E.164 number, such as +1415: used by allow- and block-lists. */
+export const E164_PREFIX = /^\+[1-9]\d{0,14}$/;
+
+/** An ISO 3166-1 alpha-2 country code, upper case. */
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
 /** True for a number in E.164 form: `+`, country code, at most 15 digits. */
 export function isE164(value: string): boolean {
   return E164.test(value);

@@ -4,6 +4,7 @@
  */
 import type { FallbackSettings, InboundSettings } from './config';
 import type { OutboundSettings } from './outbound-config';
+import { COUNTRY_CODE } from './phone';
 import type { Route } from './routes';
 
 export interface RoutedInbound extends InboundSettings {
@@ -44,7 +45,6 @@ export interface RoutedOutbound extends OutboundSettings {
   agentMetadata: string;
 }
 
-const COUNTRY = /^[A-Z]{2}$/;
 
 export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOutbound {
   const allowed = route.outbound?.allowedDestinations;
@@ -59,8 +59,8 @@ export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOu
     attributes: route.attributes ?? {},
     destinations: allowed
       ? {
-          countries: new Set(allowed.filter((d) => COUNTRY.test(d))),
-          prefixes: allowed.filter((d) => !COUNTRY.test(d)),
+          countries: new Set(allowed.filter((d) => COUNTRY_CODE.test(d))),
+          prefixes: allowed.filter((d) => !COUNTRY_CODE.test(d)),
           blocked: base.destinations.blocked,
         }
       : base.destinations,

@@ -8,8 +8,8 @@
  * whole when loaded: a file with any error is not used at all.
  */
 import type { GreetingSettings, IdentityPolicy, NamePolicy } from './config';
-import { LIMITS } from './config';
-import { isE164 } from './phone';
+import { LIMITS, normaliseActionUrl, ROOM_PREFIX } from './config';
+import { COUNTRY_CODE, E164_PREFIX, isE164 } from './phone';
 import { clean } from './sanitize';
 
 export interface Route {
@@ -48,9 +48,6 @@ const ROUTE_KEYS = new Set([
   'attributes', 'greeting', 'fallback', 'connectActionUrl', 'outbound',
 ]);
 const NAME = /^[A-Za-z0-9_.\-]{1,64}$/;
-const PREFIX = /^\+[1-9]\d{0,14}$/;
-const ROOM_PREFIX = /^[A-Za-z0-9_.\-]{0,40}$/;
-const COUNTRY = /^[A-Z]{2}$/;
 
 type Json = Record<string, unknown>;
 
@@ -98,14 +95,7 @@ class RouteReader {
 
 function actionUrl(reader: RouteReader, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (value.startsWith('/') && !value.startsWith('//')) return value;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:' || url.protocol === 'http:') return url.toString();
-  } catch {
-    // reported below
-  }
-  return reader.fail('connectActionUrl', 'must be an https:// URL or a path starting with /');
+  return normaliseActionUrl(value) ?? reader.fail('connectActionUrl', 'must be an https:// URL or a path starting with /');
 }
 
 function readRoute(raw: unknown, index: number): Route {
@@ -118,7 +108,7 @@ function readRoute(raw: unknown, index: number): Route {
   if (!NAME.test(name)) r.fail('name', 'is required: letters, digits, ".", "_" and "-" (at most 64)');
   if (name === DEFAULT_ROUTE.name) r.fail('name', '"default" is the environment\'s route; name this one differently');
   const numbers = r.list('numbers', isE164, 'an E.164 number') ?? [];
-  const prefixes = r.list('prefixes', (p) => PREFIX.test(p), 'an E.164 prefix such as +1415') ?? [];
+  const prefixes = r.list('prefixes', (p) => E164_PREFIX.test(p), 'an E.164 prefix such as +1415') ?? [];
   if (numbers.length + prefixes.length === 0) r.fail('numbers', 'or prefixes must name at least one number the route answers');
 
   const route: Route = { name, numbers, prefixes };
@@ -176,7 +166,7 @@ function readRoute(raw: unknown, index: number): Route {
   const outbound = r.object('outbound', ['allowedDestinations']);
   if (outbound) {
     const destinations = outbound.allowedDestinations;
-    if (!Array.isArray(destinations) || !destinations.every((d) => typeof d === 'string' && (COUNTRY.test(d) || PREFIX.test(d)))) {
+    if (!Array.isArray(destinations) || !destinations.every((d) => typeof d === 'string' && (COUNTRY_CODE.test(d) || E164_PREFIX.test(d)))) {
       r.fail('outbound.allowedDestinations', 'must be a list of ISO country codes (US) and E.164 prefixes (+1415)');
     }
     route.outbound = { allowedDestinations: destinations as string[] };
