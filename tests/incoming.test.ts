@@ -234,7 +234,7 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
   });
 
   test('LiveKit answering malformed JSON', async () => {
-    stand.behaviour = { kind: 'malformed' };
+    stand.behaviour = { kind: 'raw', status: 200, contentType: 'application/json', body: '{"connect_url": "wss://half' };
     const reply = await call();
     expectFallback(reply.body);
     expect(logs.join('\n')).toContain('livekit bad-reply');

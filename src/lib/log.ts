@@ -21,8 +21,6 @@ export function redact(text: string): string {
   });
 }
 
-export type LogSink = (line: string) => void;
-
 export function formatLogLine(fields: LogFields): string {
   const clean: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(fields)) {

@@ -17,12 +17,12 @@ export function clean(value: unknown, maxLength: number): string {
   return Array.from(text).slice(0, maxLength).join('');
 }
 
+// The same pattern without /g: `test` on a global pattern keeps state between calls.
+const HAS_UNSAFE = new RegExp(UNSAFE.source);
+
 /** True when the value holds characters that {@link clean} would remove. */
 export function hasUnsafeCharacters(value: string): boolean {
-  UNSAFE.lastIndex = 0;
-  const found = UNSAFE.test(value);
-  UNSAFE.lastIndex = 0;
-  return found;
+  return HAS_UNSAFE.test(value);
 }
 
 /** Length in code points, the unit the limits in this project are given in. */

@@ -2,6 +2,7 @@
  * Placing the Twilio call, and turning Twilio's refusals into errors a
  * person can act on.
  */
+import { DeadlineError } from './deadline';
 import type { ApiError } from './http-reply';
 import type { CallOptions } from './outbound-request';
 
@@ -96,7 +97,7 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
   }
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || e?.name === 'DeadlineError' || /timeout/i.test(message)) {
+  if (error instanceof DeadlineError || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
     return { status: 504, uncertain: true, error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the LiveKit session was closed, so no call will connect' } };
   }
   return {

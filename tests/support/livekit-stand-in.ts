@@ -30,7 +30,6 @@ export type Behaviour =
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number }
   | { kind: 'status'; status: number; code: string; msg: string }
-  | { kind: 'malformed' }
   | { kind: 'raw'; status: number; contentType: string; body: string }
   | { kind: 'connect-url'; url: string };
 
@@ -169,18 +168,15 @@ export class LiveKitStandIn {
 
     const behaviour = this.methodBehaviour[method] ?? this.behaviour;
     if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
+    // Only a serving behaviour changes the stand-in's rooms; the others record the request and misbehave.
+    const serve = behaviour.kind === 'ok' || behaviour.kind === 'delay' || behaviour.kind === 'connect-url';
     try {
-      const reply = this.dispatch(method, json, claims, token, behaviour);
-      if (reply === undefined) return;
+      const reply = this.dispatch(method, json, claims, token, behaviour, serve);
       if (behaviour.kind === 'hang') return; // never answers; the socket stays open
       if (behaviour.kind === 'status') return this.twirpError(res, behaviour.status, behaviour.code, behaviour.msg);
       if (behaviour.kind === 'raw') {
         res.writeHead(behaviour.status, { 'content-type': behaviour.contentType });
         return void res.end(behaviour.body);
-      }
-      if (behaviour.kind === 'malformed') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return void res.end('{"connect_url": "wss://half');
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
@@ -191,7 +187,7 @@ export class LiveKitStandIn {
     }
   }
 
-  private dispatch(method: string, json: unknown, claims: ClaimGrants, token: string, behaviour: Behaviour): unknown {
+  private dispatch(method: string, json: unknown, claims: ClaimGrants, token: string, behaviour: Behaviour, serve: boolean): unknown {
     const fail = (status: number, code: string, message: string) => Object.assign(new Error(message), { status, code });
     const roomAdmin = (room: string) => {
       if (!claims.video?.roomAdmin || claims.video.room !== room) throw fail(403, 'permission_denied', 'roomAdmin grant for this room required');
@@ -202,7 +198,7 @@ export class LiveKitStandIn {
         const request = ConnectTwilioCallRequest.fromJson(json as never, { ignoreUnknownFields: false });
         if (!request.roomName) throw fail(400, 'invalid_argument', 'room_name is required');
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay' && behaviour.kind !== 'connect-url') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         const url = behaviour.kind === 'connect-url' ? behaviour.url : `wss://connector.livekit.test/twilio/${randomUUID()}`;
         this.connectUrls.set(request.roomName, url);
         const room = this.rooms.get(request.roomName) ?? new Map<string, Participant>();
@@ -215,7 +211,7 @@ export class LiveKitStandIn {
         const request = UpdateParticipantRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
         Object.assign(participant.attributes, request.attributes);
@@ -227,7 +223,7 @@ export class LiveKitStandIn {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
         return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
@@ -236,14 +232,14 @@ export class LiveKitStandIn {
         if (!claims.video?.roomList) throw fail(403, 'permission_denied', 'roomList grant required');
         const request = ListRoomsRequest.fromJson(json as never, { ignoreUnknownFields: false });
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         return new ListRoomsResponse({ rooms: [...this.rooms.keys()].map((name) => new Room({ name })) }).toJson();
       }
       case 'RoomService.RemoveParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         const room = this.rooms.get(request.room);
         if (!room?.delete(request.identity)) throw fail(404, 'not_found', 'participant not found');
         return new RemoveParticipantResponse().toJson();
@@ -252,7 +248,7 @@ export class LiveKitStandIn {
         const request = SendDataRequest.fromJson(json as never, { ignoreUnknownFields: false });
         roomAdmin(request.room);
         this.requests.push({ method, token, claims, body: request });
-        if (behaviour.kind !== 'ok' && behaviour.kind !== 'delay') return behaviour.kind === 'hang' ? null : {};
+        if (!serve) return undefined;
         if (!this.rooms.has(request.room)) throw fail(404, 'not_found', 'room not found');
         this.dataMessages.push({ room: request.room, topic: request.topic ?? '', payload: Buffer.from(request.data).toString('utf8') });
         return new SendDataResponse().toJson();
