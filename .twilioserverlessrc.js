@@ -1,7 +1,39 @@
 // twilio-run and `twilio serverless:*` look for their settings under the name
 // "twilioserverless"; the project keeps them in .twilioserviceconfig, so this
-// file only hands that file over. Edit .twilioserviceconfig, not this.
-const { readFileSync } = require('node:fs');
+// file hands that file over. Edit .twilioserviceconfig, not this.
+//
+// It also guards the deploy, whichever way it is started (`npm run deploy`,
+// `twilio-run deploy`, `twilio serverless:deploy`): the tools read this file
+// before they upload anything, so here the current source is built and the
+// preflight run, and a deploy that would fail on Twilio or ship an empty or
+// stale build stops before it starts. `start` builds when dist is missing or
+// older than src.
+const { spawnSync } = require('node:child_process');
+const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
-module.exports = JSON.parse(readFileSync(join(__dirname, '.twilioserviceconfig'), 'utf8'));
+const config = JSON.parse(readFileSync(join(__dirname, '.twilioserviceconfig'), 'utf8'));
+const args = process.argv.slice(2);
+const command = args.find((a) => /^(serverless:)?(deploy|start)$/.test(a))?.replace('serverless:', '');
+
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+    const full = join(dir, e.name);
+    return Math.max(max, e.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }, 0);
+}
+
+function run(script, scriptArgs) {
+  const result = spawnSync(process.execPath, [join(__dirname, 'scripts', script), ...scriptArgs], { stdio: 'inherit', cwd: __dirname });
+  if (result.status !== 0) process.exit(1);
+}
+
+// The tools read this file more than once per command; do the work once.
+if (command && !globalThis.__livekitConnectorPrepared) {
+  globalThis.__livekitConnectorPrepared = true;
+  if (command === 'deploy') run('predeploy.mjs', args);
+  else if (!existsSync(join(__dirname, config.functionsFolder)) || newest(join(__dirname, 'src')) > newest(join(__dirname, 'dist'))) run('build.mjs', []);
+}
+
+module.exports = config;

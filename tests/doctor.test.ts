@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import twilio from 'twilio';
-import { Check, runDoctor, TwilioAccountApi } from '../src/tools/doctor';
+import { Check, runDoctor, TwilioAccountApi } from '../src/deploy/doctor';
 import { API_KEY, API_SECRET } from './support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from './support/stand-ins';
 import { ACCOUNT_SID, AUTH_TOKEN } from './support/runtime';
@@ -92,7 +92,7 @@ describe('npm run doctor', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'doctor-env-'));
     const file = path.join(dir, '.env');
     writeFileSync(file, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n'));
-    const argv = [path.join(ROOT, 'scripts', 'doctor.mjs'), '--env', file, '--routes', path.join(dir, 'none.json'), ...args];
+    const argv = [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/doctor-cli.ts', '--env', file, '--routes', path.join(dir, 'none.json'), ...args];
     return new Promise<{ status: number | null; stdout: string }>((resolve) => {
       execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...processEnv } }, (error, stdout) => {
         resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
@@ -104,7 +104,23 @@ describe('npm run doctor', () => {
     const result = await run(good());
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^PASS {2}LiveKit settings: /m);
-    expect(result.stdout).toContain('all 7 checks passed');
+    expect(result.stdout).toMatch(/^PASS {2}Deploy preflight: 5 variables; context \d+ of 3072 bytes \(\d+ free\)$/m);
+    expect(result.stdout).toContain('all 8 checks passed');
+  });
+
+  test.each([
+    ['AGENT_NAMES', 'support-agent # the agent'],
+    ['LIVEKIT_TIMEOUT_MS', '3000 # ms'],
+  ])('reads %s as the deploy uploads it: an inline comment fails, by name', async (name, value) => {
+    const result = await run({ ...good(), [name]: value });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^FAIL {2}Deploy preflight: .*${name} has an inline "# comment"`, 'm'));
+  });
+
+  test('a value over 450 bytes fails, saying by how much', async () => {
+    const result = await run({ ...good(), AGENT_METADATA: JSON.stringify({ note: 'x'.repeat(500) }) });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('AGENT_METADATA is 511 bytes; Twilio stores at most 450 bytes in a Variable (61 over)');
   });
 
   test('exits 1 on a failure', async () => {

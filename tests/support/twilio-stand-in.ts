@@ -10,15 +10,11 @@
  * proxy target: `proxyEnv()` gives HTTP_PROXY and a CA so api.twilio.com is
  * answered here.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import twilio from 'twilio';
+import { serveAsProxy } from './tls';
 
 export type TwilioBehaviour =
   | { kind: 'ok' }
@@ -44,23 +40,12 @@ export class TwilioStandIn {
   /** The account's phone numbers and where their voice webhooks point. */
   numbers: { phoneNumber: string; voiceUrl: string }[] = [];
   private readonly server: http.Server;
-  private tls?: https.Server;
   private readonly sockets = new Set<Socket>();
   private caFile = '';
 
   constructor(readonly accountSid: string, readonly authToken: string) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => this.track(s));
-    // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
-    this.server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
-      this.track(socket);
-      if (!this.tls || !/^api\.twilio\.com:443$/.test(req.url ?? '')) {
-        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-        return;
-      }
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      this.tls.emit('connection', socket);
-    });
   }
 
   private track(socket: Socket): void {
@@ -69,7 +54,8 @@ export class TwilioStandIn {
   }
 
   async start(options: { tls?: boolean } = {}): Promise<this> {
-    if (options.tls) this.tls = https.createServer(makeCertificate((ca) => (this.caFile = ca)), (req, res) => void this.handle(req, res));
+    // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
+    if (options.tls) this.caFile = serveAsProxy(this.server, ['api.twilio.com'], (req, res) => void this.handle(req, res), (s) => this.track(s)).caFile;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
@@ -186,17 +172,4 @@ export function loopbackHttpClient(origin: string, timeoutMs?: number): Instance
     }
   }
   return new LoopbackClient({ timeout: timeoutMs, keepAlive: true });
-}
-
-/** A throwaway CA and a certificate for api.twilio.com signed by it (openssl). */
-function makeCertificate(onCa: (caFile: string) => void): { key: Buffer; cert: Buffer } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'twilio-stand-in-tls-'));
-  const f = (name: string) => path.join(dir, name);
-  const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=stand-in test CA');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('req.csr'), '-subj', '/CN=api.twilio.com');
-  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:api.twilio.com\n');
-  run('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '1', '-extfile', f('ext.cnf'));
-  onCa(f('ca.pem'));
-  return { key: readFileSync(f('key.pem')), cert: readFileSync(f('cert.pem')) };
 }

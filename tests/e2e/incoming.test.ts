@@ -3,11 +3,11 @@
  * found dist/ through .twilioserviceconfig, called as Twilio calls it.
  */
 import type { ConnectTwilioCallRequest } from '@livekit/protocol';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
-import { expectNoSecrets } from './support/logs';
-import { ACCOUNT_SID, AUTH_TOKEN, callSid } from './support/runtime';
-import { TwilioRun } from './support/twilio-run';
-import { find, parseTwiml, streamUrl } from './support/twiml';
+import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { expectNoSecrets } from '../support/logs';
+import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
+import { TwilioRun } from '../support/twilio-run';
+import { find, parseTwiml, streamUrl } from '../support/twiml';
 
 const stand = new LiveKitStandIn();
 let server: TwilioRun;

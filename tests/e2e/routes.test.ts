@@ -6,10 +6,10 @@ import type { ConnectTwilioCallRequest } from '@livekit/protocol';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
-import { ACCOUNT_SID, AUTH_TOKEN, callSid } from './support/runtime';
-import { ROOT, TwilioRun } from './support/twilio-run';
-import { find, parseTwiml } from './support/twiml';
+import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
+import { ROOT, TwilioRun } from '../support/twilio-run';
+import { find, parseTwiml } from '../support/twiml';
 
 const stand = new LiveKitStandIn();
 let server: TwilioRun;

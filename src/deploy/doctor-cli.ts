@@ -1,10 +1,16 @@
 /**
  * npm run doctor [-- --env FILE] [--routes FILE] [--live] [--url https://<service>.twil.io/incoming]
+ *
+ * Reads `.env` exactly as the deploy uploads it (./env-file) and runs the
+ * deploy preflight too, so a PASS here means the same values on Twilio.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs, parseEnv } from 'node:util';
+import { parseArgs } from 'node:util';
 import twilio from 'twilio';
 import { formatChecks, runDoctor, TwilioAccountApi } from './doctor';
+import { readEnvFile } from './env-file';
+import { DEFAULT_RUNTIME } from './platform';
+import { preflight } from './preflight';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -15,14 +21,26 @@ async function main(): Promise<number> {
       url: { type: 'string' },
     },
   });
-  if (!existsSync(values.env)) {
+  const file = readEnvFile(values.env);
+  if (!file) {
     console.error(`${values.env} not found (copy .env.example to .env, or pass --env FILE)`);
     return 2;
   }
-  const env = parseEnv(readFileSync(values.env, 'utf8')) as Record<string, string>;
+  const env = file.values;
+  const config = JSON.parse(readFileSync('.twilioserviceconfig', 'utf8')) as { runtime?: string; serviceName?: string; environment?: string };
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies?: Record<string, string> };
+  const deploy = preflight(file, {
+    dependencies: pkg.dependencies ?? {},
+    runtime: config.runtime ?? DEFAULT_RUNTIME,
+    serviceName: config.serviceName ?? '',
+    environment: config.environment ?? 'dev',
+    // The paths the build makes; the longest counts towards the context.
+    functionPaths: ['/incoming', '/outbound', '/status'],
+  });
   const routesText = existsSync(values.routes) ? readFileSync(values.routes, 'utf8') : undefined;
   const checks = await runDoctor(env, {
     routesText,
+    deploy,
     live: values.live
       ? {
           twilio: () => twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { timeout: 5000 }) as unknown as TwilioAccountApi,

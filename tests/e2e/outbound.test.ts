@@ -10,10 +10,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { API_KEY, API_SECRET, LiveKitStandIn } from './support/livekit-stand-in';
-import { ACCOUNT_SID, AUTH_TOKEN } from './support/runtime';
-import { ROOT, TwilioRun } from './support/twilio-run';
-import { TwilioStandIn } from './support/twilio-stand-in';
+import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
+import { ROOT, TwilioRun } from '../support/twilio-run';
+import { TwilioStandIn } from '../support/twilio-stand-in';
 
 const liveKit = new LiveKitStandIn();
 const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
@@ -76,7 +76,7 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     writeFileSync(envFile, `AUTH_TOKEN=${AUTH_TOKEN}\n`);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [path.join(ROOT, 'scripts', 'call.mjs'), '--to', '+14155550124', '--room', 'run-2', '--agent', 'sales', '--param', 'Timeout=20', '--url', `${server.baseUrl}/outbound`, '--env', envFile],
+      [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/call-cli.ts', '--to', '+14155550124', '--room', 'run-2', '--agent', 'sales', '--param', 'Timeout=20', '--url', `${server.baseUrl}/outbound`, '--env', envFile],
       { cwd: ROOT },
     );
     const printed = JSON.parse(stdout);
@@ -90,7 +90,7 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'call-env-'));
     const envFile = path.join(dir, '.env');
     writeFileSync(envFile, 'AUTH_TOKEN=not-the-token\n');
-    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'call.mjs'), '--to', '+14155550124', '--url', `${server.baseUrl}/outbound`, '--env', envFile], {
+    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/call-cli.ts', '--to', '+14155550124', '--url', `${server.baseUrl}/outbound`, '--env', envFile], {
       cwd: ROOT,
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'AUTH_TOKEN')),
     });

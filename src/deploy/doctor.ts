@@ -16,6 +16,7 @@ import { readOutboundSettings } from '../lib/outbound-config';
 import { isE164 } from '../lib/phone';
 import { parseRoutes, RouteTable } from '../lib/routes';
 import { hasUnsafeCharacters } from '../lib/sanitize';
+import type { Preflight } from './preflight';
 
 export interface Check {
   name: string;
@@ -38,6 +39,8 @@ export interface TwilioAccountApi {
 export interface DoctorOptions {
   /** Text of the routes file, when there is one. */
   routesText?: string;
+  /** The deploy preflight over the same `.env`. */
+  deploy?: Preflight;
   live?: {
     twilio: () => TwilioAccountApi;
     /** The deployed `incoming` URL numbers should point at; without it, any URL ending in /incoming passes. */
@@ -126,6 +129,17 @@ function staticChecks(env: Env, options: DoctorOptions): { checks: Check[]; rout
     } catch (error) {
       checks.push(fail('Routes', error instanceof Error ? error.message : 'routes file could not be parsed'));
     }
+  }
+  if (options.deploy) {
+    const { problems, context, variables } = options.deploy;
+    checks.push(
+      problems.length
+        ? fail('Deploy preflight', problems.join('; '))
+        : pass(
+            'Deploy preflight',
+            `${Object.keys(variables).length} variables; context ${context.bytes} of ${context.limit} bytes (${context.limit - context.bytes} free)`,
+          ),
+    );
   }
   return { checks, routes };
 }
