@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseRoutes } from '../src/lib/routes';
+import { parseRoutes } from '../src/config/routes';
 import { LiveKitStandIn } from '../tests/support/livekit-stand-in';
 
 // Runs from bench/.out/run/run.js once bundled.

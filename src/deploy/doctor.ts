@@ -10,12 +10,12 @@ import {
   readInboundSettings,
   readLiveKitSettings,
   readSignatureSettings,
-} from '../lib/config';
-import { describeProblems, Env } from '../lib/env';
-import { readOutboundSettings } from '../lib/outbound-config';
-import { isE164 } from '../lib/phone';
-import { parseRoutes, RouteTable } from '../lib/routes';
-import { hasUnsafeCharacters } from '../lib/sanitize';
+} from '../config/settings';
+import { describeProblems, Env } from '../config/env-reader';
+import { readOutboundSettings } from '../outbound/settings';
+import { isE164 } from '../phone/address';
+import { parseRoutes, RouteTable } from '../config/routes';
+import { hasUnsafeCharacters } from '../util/sanitize';
 import type { Preflight } from './preflight';
 
 export interface Check {

@@ -3,11 +3,11 @@
  * Twilio Connector. Bind it to a number's "A call comes in" (HTTP POST).
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
-import { readFallbackSettings } from '../lib/config';
-import { answerIncomingCall } from '../lib/incoming-call';
-import { xmlReply } from '../lib/http-reply';
-import { answer, environmentOf } from '../lib/runtime';
-import { fallbackTwiml } from '../lib/twiml';
+import { readFallbackSettings } from '../config/settings';
+import { answerIncomingCall } from '../incoming/answer-call';
+import { xmlReply } from '../twilio/reply';
+import { answer, environmentOf } from '../twilio/runtime';
+import { fallbackTwiml } from '../twilio/twiml';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const env = environmentOf(context);

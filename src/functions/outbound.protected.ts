@@ -4,10 +4,10 @@
  * signed server-side request.
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
-import type { TwilioCalls } from '../lib/twilio-calls';
-import { errorReply } from '../lib/http-reply';
-import { outboundDependencies, placeOutboundCall } from '../lib/outbound-call';
-import { answer, environmentOf } from '../lib/runtime';
+import type { TwilioCalls } from '../outbound/twilio-call';
+import { errorReply } from '../twilio/reply';
+import { outboundDependencies, placeOutboundCall } from '../outbound/place-call';
+import { answer, environmentOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const deps = outboundDependencies(

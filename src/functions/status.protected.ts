@@ -4,12 +4,12 @@
  * the connector participant of a call nobody answered.
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
-import { jsonReply } from '../lib/http-reply';
-import { liveKitRooms } from '../lib/livekit-rooms';
-import { logLine } from '../lib/log';
-import { routesFromAssets } from '../lib/routes-asset';
-import { answer, environmentOf } from '../lib/runtime';
-import { reflectCallStatus } from '../lib/status-callback';
+import { jsonReply } from '../twilio/reply';
+import { liveKitRooms } from '../livekit/rooms';
+import { logLine } from '../util/log';
+import { routesFromAssets } from '../config/routes-asset';
+import { answer, environmentOf } from '../twilio/runtime';
+import { reflectCallStatus } from '../status/reflect-status';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) =>
   answer(

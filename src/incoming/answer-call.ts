@@ -1,0 +1,87 @@
+/**
+ * The `incoming` voice webhook: check the request is Twilio's, ask LiveKit
+ * for a stream URL, answer TwiML. Every failure after the signature check
+ * still answers 200 TwiML, so the caller never hears Twilio's "application
+ * error": the spoken fallback, or for a call a Studio flow sent here, a
+ * redirect back to that flow with the reason.
+ */
+import {
+  LiveKitSettings,
+  readFallbackSettings,
+  readInboundSettings,
+  readLiveKitSettings,
+  readSignatureSettings,
+} from '../config/settings';
+import { describeProblems, Env } from '../config/env-reader';
+import { HttpReply, textReply, xmlReply } from '../twilio/reply';
+import { inboundConnectRequest, readInboundCall } from './connect-request';
+import { ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
+import { LogFields, logLine } from '../util/log';
+import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
+import type { LoadedRoutes } from '../config/routes';
+import { routesFromAssets } from '../config/routes-asset';
+import { verifyFunctionRequest } from '../twilio/signature';
+import { FLOW_SID_PARAM, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
+import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
+
+export interface IncomingDependencies {
+  connector: (settings: LiveKitSettings) => ConnectTwilioCall;
+  log: (fields: LogFields, level: 'info' | 'error') => void;
+  routes: () => LoadedRoutes;
+}
+
+const defaults: IncomingDependencies = { connector: liveKitConnector, log: logLine, routes: routesFromAssets };
+
+export async function answerIncomingCall(
+  env: Env,
+  event: Record<string, unknown>,
+  deps: IncomingDependencies = defaults,
+): Promise<HttpReply> {
+  const started = Date.now();
+  const call = readInboundCall(event);
+  // A broken routes file gives the empty table: every call takes the default route.
+  const route = deps.routes().table.match(call.to);
+  const line: LogFields = { fn: 'incoming', callSid: call.callSid || 'missing', route: route.name };
+  // A call sent here by a Studio flow goes back to it, with the reason, instead of the spoken fallback.
+  let flowReturn = studioReturnUrl(event);
+  const fallback = (reason: string, kind: string): HttpReply => {
+    deps.log({ ...line, outcome: flowReturn ? 'returned-to-flow' : 'fallback', reason, ms: Date.now() - started }, 'error');
+    if (flowReturn) return xmlReply(redirectTwiml(returnWith(flowReturn, 'unavailable', kind)));
+    return xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route)));
+  };
+
+  const signature = readSignatureSettings(env);
+  if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`, 'configuration');
+  if (signature.value.required) {
+    const domain = String(env.DOMAIN_NAME ?? '');
+    const verdict = verifyFunctionRequest(signature.value.authToken, domain, String(env.PATH ?? ''), event, [FLOW_SID_PARAM]);
+    if (verdict !== 'valid') {
+      deps.log({ ...line, outcome: 'rejected', reason: `signature ${verdict}`, ms: Date.now() - started }, 'error');
+      return textReply(403, 'Forbidden: this URL answers only requests signed by Twilio.');
+    }
+  }
+
+  const liveKit = readLiveKitSettings(env);
+  const inbound = readInboundSettings(env);
+  const problems = [...(liveKit.ok ? [] : liveKit.problems), ...(inbound.ok ? [] : inbound.problems)];
+  if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problems)}`, 'configuration');
+
+  const settings = inboundForRoute(inbound.value, route);
+  // A configured action that is a flow's return URL is a round trip too.
+  if (!flowReturn && isStudioReturnUrl(settings.connectActionUrl)) flowReturn = settings.connectActionUrl;
+  const request = inboundConnectRequest(call, settings);
+  line.room = request.roomName;
+  try {
+    const streamUrl = await deps.connector(liveKit.value)(request);
+    const twiml = connectTwiml({
+      streamUrl,
+      greeting: settings.greeting,
+      actionUrl: flowReturn ? returnWith(flowReturn, 'stream-ended') : settings.connectActionUrl,
+    });
+    deps.log({ ...line, outcome: 'connected', ms: Date.now() - started }, 'info');
+    return xmlReply(twiml);
+  } catch (error) {
+    if (error instanceof LiveKitError) return fallback(`livekit ${error.kind}: ${error.message}`, `livekit-${error.kind}`);
+    return fallback('internal error', 'internal');
+  }
+}

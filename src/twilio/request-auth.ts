@@ -1,0 +1,36 @@
+/**
+ * Authenticity for protected functions. After deploy, Twilio's gateway checks
+ * X-Twilio-Signature before the function runs. `twilio-run start` checks
+ * nothing, so when not deployed (no SERVICE_SID) the function checks the
+ * signature itself: local behaviour then matches production.
+ */
+import type { Env } from '../config/env-reader';
+import { errorReply, HttpReply } from './reply';
+import { verifyFunctionRequest } from './signature';
+
+export function isDeployed(env: Env): boolean {
+  return typeof env.SERVICE_SID === 'string' && env.SERVICE_SID.length > 0;
+}
+
+/**
+ * `undefined` when the request may proceed, else the refusal and why.
+ * `queryNames` are parameters this service itself put in the URL's query
+ * string (in that order): Twilio signed them as part of the URL, not the body.
+ */
+export function checkLocalSignature(
+  env: Env,
+  event: Record<string, unknown>,
+  queryNames: readonly string[] = [],
+): { reply: HttpReply; reason: string } | undefined {
+  if (isDeployed(env)) return undefined;
+  const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
+  const verdict = verifyFunctionRequest(authToken, String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''), event, queryNames);
+  if (verdict === 'valid') return undefined;
+  if (verdict === 'missing') {
+    return {
+      reason: 'signature missing',
+      reply: errorReply(401, { code: 'signature-required', message: 'Sign the request with X-Twilio-Signature (see README: calling outbound)' }),
+    };
+  }
+  return { reason: 'signature invalid', reply: errorReply(403, { code: 'signature-invalid', message: 'X-Twilio-Signature does not match this URL and these parameters' }) };
+}

@@ -1,0 +1,42 @@
+/**
+ * The seam between the Twilio Functions runtime and the plain functions in
+ * this folder: environment and event in, a Twilio.Response out.
+ */
+import type { Context, ServerlessCallback } from '@twilio-labs/serverless-runtime-types/types';
+import type { Env } from '../config/env-reader';
+import type { HttpReply } from './reply';
+import { logLine } from '../util/log';
+
+/** `context` as plain values: `.env` keys plus DOMAIN_NAME, PATH, SERVICE_SID. */
+export function environmentOf(context: Context): Env {
+  return context as unknown as Env;
+}
+
+export function send(callback: ServerlessCallback, reply: HttpReply): void {
+  const response = new Twilio.Response();
+  response.setStatusCode(reply.status);
+  response.appendHeader('Content-Type', reply.contentType);
+  response.appendHeader('Cache-Control', 'no-store');
+  response.setBody(reply.body);
+  callback(null, response);
+}
+
+/**
+ * Runs a handler and always answers: an unexpected exception becomes the
+ * handler's own safe reply instead of the runtime's 500 page.
+ */
+export async function answer(
+  fn: string,
+  callback: ServerlessCallback,
+  work: () => Promise<HttpReply>,
+  onCrash: () => HttpReply,
+): Promise<void> {
+  let reply: HttpReply;
+  try {
+    reply = await work();
+  } catch (error) {
+    logLine({ fn, outcome: 'crash', reason: error instanceof Error ? error.name : 'unknown' }, 'error');
+    reply = onCrash();
+  }
+  send(callback, reply);
+}

@@ -1,0 +1,55 @@
+/**
+ * TwiML documents, built with the twilio helper so every value is escaped.
+ * Values must already be {@link clean}ed: the helper lets control characters
+ * through, which would make the document invalid XML.
+ */
+import twilio from 'twilio';
+import type { FallbackSettings, GreetingSettings } from '../config/settings';
+
+type SayAttributes = Parameters<InstanceType<typeof twilio.twiml.VoiceResponse>['say']>[0];
+
+function sayAttributes(voice: string, language: string): SayAttributes {
+  const attributes: Record<string, string> = {};
+  if (voice) attributes.voice = voice;
+  if (language) attributes.language = language;
+  return attributes as SayAttributes;
+}
+
+export interface ConnectTwimlOptions {
+  /** LiveKit's `connect_url` (already checked to be `wss://` without a query). */
+  streamUrl: string;
+  greeting?: GreetingSettings;
+  /** `<Connect action>`; requested by Twilio when the stream ends. */
+  actionUrl?: string;
+}
+
+/** `<Say>` (optional) then `<Connect><Stream url/></Connect>`. */
+export function connectTwiml(options: ConnectTwimlOptions): string {
+  const response = new twilio.twiml.VoiceResponse();
+  const greeting = options.greeting;
+  if (greeting?.text) response.say(sayAttributes(greeting.voice, greeting.language), greeting.text);
+  const connect = response.connect(options.actionUrl ? { action: options.actionUrl } : {});
+  connect.stream({ url: options.streamUrl });
+  return response.toString();
+}
+
+export interface FallbackTwimlOptions extends FallbackSettings {
+  voice?: string;
+  language?: string;
+}
+
+/** The message, then `<Dial>` to the fallback number or `<Hangup/>`. */
+export function fallbackTwiml(options: FallbackTwimlOptions): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(sayAttributes(options.voice ?? '', options.language ?? ''), options.message);
+  if (options.number) response.dial(options.number);
+  else response.hangup();
+  return response.toString();
+}
+
+/** `<Redirect>` to the URL, e.g. a Studio flow's return URL. */
+export function redirectTwiml(url: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.redirect({ method: 'POST' }, url);
+  return response.toString();
+}

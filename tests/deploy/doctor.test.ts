@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import twilio from 'twilio';
+import { Check, runDoctor, TwilioAccountApi } from '../../src/deploy/doctor';
+import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
+import { useLiveKit, useTwilioApi } from '../support/stand-ins';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
+import { ROOT } from '../support/twilio-run';
+
+const liveKit = useLiveKit();
+const twilioApi = useTwilioApi({ tls: true });
+const EXAMPLE_ROUTES = readFileSync(path.join(ROOT, 'routes.example.json'), 'utf8');
+
+const good = (): Record<string, string> => ({
+  ACCOUNT_SID,
+  AUTH_TOKEN,
+  LIVEKIT_URL: liveKit.url,
+  LIVEKIT_API_KEY: API_KEY,
+  LIVEKIT_API_SECRET: API_SECRET,
+  AGENT_NAMES: 'support-agent',
+  OUTBOUND_CALLER_IDS: '+14155550100',
+});
+
+const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
+const client = (token = AUTH_TOKEN) => () => twilio(ACCOUNT_SID, token, { httpClient: twilioApi.httpClient(3000) }) as unknown as TwilioAccountApi;
+
+describe('doctor: the settings as the service reads them', () => {
+  test('a good .env passes every check', async () => {
+    const checks = await runDoctor(good(), { routesText: EXAMPLE_ROUTES });
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.map((c) => c.name)).toEqual([
+      'LiveKit settings', 'Twilio credentials', 'Signature checking', 'Incoming settings', 'Greeting and fallback', 'Outbound settings', 'Routes',
+    ]);
+  });
+
+  test.each([
+    ['LIVEKIT_URL over plain http to a remote host', { LIVEKIT_URL: 'http://livekit.example.com' }, 'LiveKit settings', 'LIVEKIT_URL must start with wss://'],
+    ['no LiveKit secret', { LIVEKIT_API_SECRET: '' }, 'LiveKit settings', 'LIVEKIT_API_SECRET is required'],
+    ['a malformed account SID', { ACCOUNT_SID: 'AC123' }, 'Twilio credentials', 'ACCOUNT_SID'],
+    ['signature checking off', { TWILIO_SIGNATURE_VALIDATION: 'false' }, 'Signature checking', 'anyone who finds the URL'],
+    ['a caller ID that is not E.164', { OUTBOUND_CALLER_IDS: '+14155550100,4155550101' }, 'Outbound settings', 'OUTBOUND_CALLER_IDS'],
+    ['an unparseable allow-list', { OUTBOUND_ALLOWED_DESTINATIONS: 'USA' }, 'Outbound settings', 'OUTBOUND_ALLOWED_DESTINATIONS'],
+    ['a fallback number that is not E.164', { FALLBACK_NUMBER: 'front desk' }, 'Greeting and fallback', 'FALLBACK_NUMBER'],
+    ['a greeting with control characters', { GREETING: 'hi\u0007' }, 'Greeting and fallback', 'GREETING has control characters'],
+    ['a bad identity policy', { PARTICIPANT_IDENTITY: 'email' }, 'Incoming settings', 'PARTICIPANT_IDENTITY'],
+  ])('%s fails, saying why', async (_, change, check, words) => {
+    const result = byName(await runDoctor({ ...good(), ...change }))[check]!;
+    expect(result.ok).toBe(false);
+    expect(result.detail).toContain(words);
+  });
+
+  test('a broken routes file fails, naming route and field', async () => {
+    const result = byName(await runDoctor(good(), { routesText: '{"routes":[{"name":"a","numbers":["x"]}]}' })).Routes!;
+    expect(result).toMatchObject({ ok: false, detail: expect.stringContaining('route "a": numbers') });
+  });
+});
+
+describe('doctor --live: credentials proven against the stand-ins', () => {
+  test('right credentials, numbers pointing at incoming', async () => {
+    twilioApi.numbers = [{ phoneNumber: '+14155550100', voiceUrl: 'https://svc-1234-dev.twil.io/incoming' }];
+    const checks = byName(await runDoctor(good(), { live: { twilio: client(), incomingUrl: 'https://svc-1234-dev.twil.io/incoming' } }));
+    expect(checks['LiveKit credentials']).toMatchObject({ ok: true });
+    expect(checks['Twilio account']).toMatchObject({ ok: true });
+    expect(checks['Number +14155550100']).toMatchObject({ ok: true, detail: 'voice URL https://svc-1234-dev.twil.io/incoming' });
+    expect(liveKit.calls('RoomService.ListRooms')).toHaveLength(1);
+  });
+
+  test('a wrong LiveKit secret fails', async () => {
+    const checks = byName(await runDoctor({ ...good(), LIVEKIT_API_SECRET: 'x'.repeat(40) }, { live: { twilio: client() } }));
+    expect(checks['LiveKit credentials']).toMatchObject({ ok: false, detail: expect.stringContaining('HTTP 401') });
+  });
+
+  test('a wrong Twilio auth token fails', async () => {
+    const checks = byName(await runDoctor(good(), { live: { twilio: client('f'.repeat(32)) } }));
+    expect(checks['Twilio account']).toMatchObject({ ok: false, detail: expect.stringContaining('20003') });
+  });
+
+  test('a number pointing elsewhere fails; one not on the account is noted', async () => {
+    twilioApi.numbers = [{ phoneNumber: '+14155550100', voiceUrl: 'https://old.example.com/voice' }];
+    const env = { ...good(), OUTBOUND_CALLER_IDS: '+14155550100,+14155550101' };
+    const checks = byName(await runDoctor(env, { live: { twilio: client() } }));
+    expect(checks['Number +14155550100']).toMatchObject({ ok: false, detail: expect.stringContaining('https://old.example.com/voice') });
+    expect(checks['Number +14155550101']).toMatchObject({ ok: true, detail: expect.stringContaining('not a Twilio number on this account') });
+  });
+});
+
+describe('npm run doctor', () => {
+  // Asynchronous: the stand-ins live in this process and must keep answering.
+  const run = (env: Record<string, string>, args: string[] = [], processEnv: Record<string, string> = {}) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'doctor-env-'));
+    const file = path.join(dir, '.env');
+    writeFileSync(file, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const argv = [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/doctor-cli.ts', '--env', file, '--routes', path.join(dir, 'none.json'), ...args];
+    return new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...processEnv } }, (error, stdout) => {
+        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
+      });
+    });
+  };
+
+  test('prints a line per check and exits 0 when all pass', async () => {
+    const result = await run(good());
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^PASS {2}LiveKit settings: /m);
+    expect(result.stdout).toMatch(/^PASS {2}Deploy preflight: 5 variables; context \d+ of 3072 bytes \(\d+ free\)$/m);
+    expect(result.stdout).toContain('all 8 checks passed');
+  });
+
+  test.each([
+    ['AGENT_NAMES', 'support-agent # the agent'],
+    ['LIVEKIT_TIMEOUT_MS', '3000 # ms'],
+  ])('reads %s as the deploy uploads it: an inline comment fails, by name', async (name, value) => {
+    const result = await run({ ...good(), [name]: value });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^FAIL {2}Deploy preflight: .*${name} has an inline "# comment"`, 'm'));
+  });
+
+  test('a value over 450 bytes fails, saying by how much', async () => {
+    const result = await run({ ...good(), AGENT_METADATA: JSON.stringify({ note: 'x'.repeat(500) }) });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('AGENT_METADATA is 511 bytes; Twilio stores at most 450 bytes in a Variable (61 over)');
+  });
+
+  test('exits 1 on a failure', async () => {
+    const result = await run({ ...good(), LIVEKIT_URL: '' });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}LiveKit settings: LIVEKIT_URL is required/m);
+  });
+
+  test('--live reaches LiveKit and (through a proxy) Twilio', async () => {
+    twilioApi.numbers = [{ phoneNumber: '+14155550100', voiceUrl: 'https://svc-1234-dev.twil.io/incoming' }];
+    const ok = await run(good(), ['--live'], twilioApi.proxyEnv());
+    expect(ok.stdout).toContain('PASS  Twilio account');
+    expect(ok.stdout).toContain('PASS  LiveKit credentials');
+    expect(ok.status).toBe(0);
+    const wrong = await run({ ...good(), AUTH_TOKEN: 'e'.repeat(32) }, ['--live'], twilioApi.proxyEnv());
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain('FAIL  Twilio account');
+  });
+});
