@@ -5,7 +5,7 @@
 import type { FallbackSettings, InboundSettings } from './settings';
 import type { OutboundSettings } from '../outbound/settings';
 import { COUNTRY_CODE } from '../phone/address';
-import type { Route } from './routes';
+import type { Route } from './route';
 
 export interface RoutedInbound extends InboundSettings {
   route: string;

@@ -6,6 +6,7 @@
 import { ConfigProblem, Env, EnvReader, memoizedRead } from './env-reader';
 import { isE164 } from '../phone/address';
 import { clean } from '../util/sanitize';
+import { ACTION_URL_RULE, isRoomPrefix, LIMITS, normaliseActionUrl, ROOM_PREFIX_RULE } from './rules';
 
 export interface LiveKitSettings {
   /** HTTPS (or loopback HTTP) origin of the LiveKit API, derived from LIVEKIT_URL. */
@@ -54,20 +55,10 @@ export interface SignatureSettings {
 /** The result of reading part of the configuration: settings, or what is wrong. */
 export type Read<T> = { ok: true; value: T } | { ok: false; problems: ConfigProblem[] };
 
-export const LIMITS = {
-  roomName: 128,
-  identity: 128,
-  name: 128,
-  attribute: 256,
-  metadata: 4096,
-  speech: 1000,
-} as const;
-
 export const DEFAULT_FALLBACK_MESSAGE =
   "Sorry, we can't connect your call right now. Please try again later.";
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-export const ROOM_PREFIX = /^[A-Za-z0-9_.\-]{0,40}$/;
 
 export function finish<T>(reader: EnvReader, value: T): Read<T> {
   return reader.problems.length ? { ok: false, problems: reader.problems } : { ok: true, value };
@@ -120,6 +111,13 @@ export const readSignatureSettings = memoizedRead(['TWILIO_SIGNATURE_VALIDATION'
   return finish(reader, { required, authToken });
 });
 
+/** A room name prefix, or the default when unset. */
+export function readRoomPrefix(reader: EnvReader, name: string, fallback: string): string {
+  const prefix = reader.text(name) || fallback;
+  if (!isRoomPrefix(prefix)) reader.problem(name, ROOM_PREFIX_RULE);
+  return prefix;
+}
+
 export function readGreeting(reader: EnvReader): GreetingSettings {
   return {
     text: clean(reader.text('GREETING'), LIMITS.speech),
@@ -145,24 +143,12 @@ export const readFallbackSettings = memoizedRead(
   },
 );
 
-/** An absolute http(s) URL or a path on this service, normalised; undefined when it is neither. */
-export function normaliseActionUrl(value: string): string | undefined {
-  if (value.startsWith('/') && !value.startsWith('//')) return value;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:' || url.protocol === 'http:') return url.toString();
-  } catch {
-    // not a URL
-  }
-  return undefined;
-}
-
 /** Absolute http(s) URL or a path on this service; empty when unset. */
 export function parseActionUrl(reader: EnvReader, name: string): string {
   const value = reader.text(name);
   if (!value) return '';
   const url = normaliseActionUrl(value);
-  if (url === undefined) reader.problem(name, 'must be an https:// URL or a path starting with /');
+  if (url === undefined) reader.problem(name, ACTION_URL_RULE);
   return url ?? '';
 }
 
@@ -170,10 +156,7 @@ export const readInboundSettings = memoizedRead(
   ['ROOM_PREFIX', 'AGENT_NAMES', 'AGENT_METADATA', 'PARTICIPANT_IDENTITY', 'PARTICIPANT_NAME', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE', 'CONNECT_ACTION_URL'],
   (env: Env): Read<InboundSettings> => {
   const reader = new EnvReader(env);
-  const roomPrefix = reader.text('ROOM_PREFIX') || 'call-';
-  if (!ROOM_PREFIX.test(roomPrefix)) {
-    reader.problem('ROOM_PREFIX', 'may hold only letters, digits, ".", "_" and "-" (at most 40)');
-  }
+  const roomPrefix = readRoomPrefix(reader, 'ROOM_PREFIX', 'call-');
   const agentNames = reader.list('AGENT_NAMES').map((n) => clean(n, 128)).filter(Boolean);
   return finish(reader, {
     roomPrefix,

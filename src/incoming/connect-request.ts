@@ -4,7 +4,8 @@
  * settings in, a ConnectTwilioCall request out.
  */
 import { randomUUID } from 'node:crypto';
-import { LIMITS } from '../config/settings';
+import { LIMITS } from '../config/rules';
+import { compactAttributes } from '../livekit/attributes';
 import type { ConnectRequest } from '../livekit/connector';
 import { addressKind } from '../phone/address';
 import type { RoutedInbound } from '../config/route-settings';
@@ -39,13 +40,6 @@ export function readInboundCall(params: Record<string, unknown>): InboundCall {
     fromCountry: param(params, 'FromCountry', 8),
     toCountry: param(params, 'ToCountry', 8),
   };
-}
-
-/** Drops empty values: LiveKit attributes are strings, and "" would only mislead an agent. */
-export function compactAttributes(attributes: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) if (value) out[key] = value;
-  return out;
 }
 
 export function inboundConnectRequest(call: InboundCall, settings: RoutedInbound, makeId: () => string = randomUUID): ConnectRequest {

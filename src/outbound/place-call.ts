@@ -4,24 +4,24 @@
  * whichever step fails. Answers within {@link TOTAL_BUDGET_MS} in every case
  * (Studio's Run Function gives 10 s).
  */
-import { statusCallbackUrl } from '../status/room-status';
-import { LiveKitSettings, readLiveKitSettings } from '../config/settings';
-import { withDeadline } from '../util/deadline';
 import { describeProblems, Env } from '../config/env-reader';
-import { errorReply, HttpReply, jsonReply } from '../twilio/reply';
-import { compactAttributes } from '../incoming/connect-request';
-import { ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
-import { LiveKitRooms, liveKitRooms } from '../livekit/rooms';
-import { LogFields, logLine } from '../util/log';
-import { readOutboundSettings } from './settings';
-import { CallOptions, OutboundRequest, readOutboundRequest, RequestError } from './request';
-import { checkLocalSignature } from '../twilio/request-auth';
-import { outboundForRoute } from '../config/route-settings';
+import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
 import { routesFromAssets } from '../config/routes-asset';
-import { functionUrl } from '../twilio/signature';
+import { LiveKitSettings, readLiveKitSettings } from '../config/settings';
+import { compactAttributes } from '../livekit/attributes';
+import { ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
+import { LiveKitRooms, liveKitRooms } from '../livekit/rooms';
+import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
+import { checkLocalSignature } from '../twilio/request-auth';
+import { Budget } from '../util/budget';
+import { withDeadline } from '../util/deadline';
+import { LogFields, logLine } from '../util/log';
+import { placementFor, withStatusCallbacks } from './call-options';
+import { RequestError } from './parameters';
+import { OutboundRequest, readOutboundRequest } from './request';
+import { readOutboundSettings } from './settings';
 import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-call';
-import { connectTwiml } from '../twilio/twiml';
 
 export const TOTAL_BUDGET_MS = 7500;
 const LIVEKIT_BUDGET_MS = 3000;
@@ -41,73 +41,46 @@ export function outboundDependencies(twilio: OutboundDependencies['twilio']): Ou
   return { connector: liveKitConnector, rooms: liveKitRooms, twilio, log: logLine, now: Date.now, routes: routesFromAssets };
 }
 
-/**
- * The call's options with this service's `status` function as the status
- * callback (all four events) and, when machine detection is asked for, as the
- * asynchronous AMD callback: unless the request chose its own.
- */
-export function withStatusCallbacks(request: OutboundRequest, domainName: string): CallOptions {
-  const url = statusCallbackUrl(functionUrl(domainName, ''), request.roomName, request.participantIdentity);
-  const call: CallOptions = { ...request.call };
-  if (!call.statusCallback) {
-    call.statusCallback = url;
-    call.statusCallbackEvent = ['initiated', 'ringing', 'answered', 'completed'];
-    call.statusCallbackMethod = 'POST';
-  }
-  // Asynchronous AMD: LiveKit's TwiML is not kept waiting, and the result comes here.
-  if (call.machineDetection && call.asyncAmd !== false && !call.asyncAmdStatusCallback) {
-    call.asyncAmd = true;
-    call.asyncAmdStatusCallback = url;
-    call.asyncAmdStatusCallbackMethod = 'POST';
-  }
-  return call;
+/** A step's answer when it ends the request: the reply and what the log line says of it. */
+interface Stop {
+  reply: HttpReply;
+  fields: LogFields;
 }
 
-/** LiveKit's `wss://` connect URL in the `https://` form Twilio fetches TwiML from (the seed's way). */
-export function twimlUrlFor(connectUrl: string): string {
-  return connectUrl.replace(/^wss:/, 'https:');
+interface Prepared {
+  liveKit: LiveKitSettings;
+  settings: RoutedOutbound;
+  request: OutboundRequest;
 }
 
-export async function placeOutboundCall(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Promise<HttpReply> {
-  const started = deps.now();
-  const remaining = () => TOTAL_BUDGET_MS - (deps.now() - started);
-  const line: LogFields = { fn: 'outbound' };
-  const finish = (reply: HttpReply, fields: LogFields): HttpReply => {
-    deps.log({ ...line, ...fields, status: reply.status, ms: deps.now() - started }, reply.status >= 400 ? 'error' : 'info');
-    return reply;
-  };
-
-  const refused = checkLocalSignature(env, event);
-  if (refused) return finish(refused.reply, { outcome: 'rejected', reason: refused.reason });
-
+/** Settings, route and request, all checked before anything is created anywhere. */
+function prepare(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Prepared | Stop {
   const liveKit = readLiveKitSettings(env);
   const outbound = readOutboundSettings(env);
   if (!liveKit.ok || !outbound.ok) {
-    const problems = [...(liveKit.ok ? [] : liveKit.problems), ...(outbound.ok ? [] : outbound.problems)];
-    const message = `The service is misconfigured: ${describeProblems(problems)}`;
-    return finish(errorReply(500, { code: 'configuration', message }), { outcome: 'error', reason: message });
+    const { reply, message } = misconfigured(describeProblems([...(liveKit.ok ? [] : liveKit.problems), ...(outbound.ok ? [] : outbound.problems)]));
+    return { reply, fields: { outcome: 'error', reason: message } };
   }
-
   // Unlike incoming, a broken routes file stops outbound: a route may narrow
   // where calls can go, and guessing wider would be spending someone's money.
   const routes = deps.routes();
   if (routes.error) {
-    const message = `The service is misconfigured: ${routes.error}`;
-    return finish(errorReply(500, { code: 'configuration', message }), { outcome: 'error', reason: message });
+    const { reply, message } = misconfigured(routes.error);
+    return { reply, fields: { outcome: 'error', reason: message } };
   }
   const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.value.callerIds[0]!;
   const settings = outboundForRoute(outbound.value, routes.table.match(requestedFrom));
-  line.route = settings.route;
-
-  let request;
   try {
-    request = readOutboundRequest(event, settings);
+    return { liveKit: liveKit.value, settings, request: readOutboundRequest(event, settings) };
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    return finish(errorReply(error.status, error.error), { outcome: 'invalid', reason: `${error.error.code} ${error.error.field ?? ''}` });
+    return { reply: errorReply(error.status, error.error), fields: { route: settings.route, outcome: 'invalid', reason: `${error.error.code} ${error.error.field ?? ''}` } };
   }
-  line.room = request.roomName;
+}
 
+/** Opens the connector session; its stream URL, or the reply saying why not. */
+async function openSession(env: Env, prepared: Prepared, deps: OutboundDependencies, budget: Budget): Promise<string | Stop> {
+  const { liveKit, settings, request } = prepared;
   const attributes = compactAttributes({
     ...settings.attributes,
     ...request.participantAttributes,
@@ -118,11 +91,8 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     'twilio.to': request.to,
     'twilio.phoneNumber': request.to,
   });
-
-  const liveKitTimeout = Math.min(liveKit.value.timeoutMs, LIVEKIT_BUDGET_MS);
-  let connectUrl: string;
   try {
-    connectUrl = await deps.connector({ ...liveKit.value, timeoutMs: liveKitTimeout })({
+    return await deps.connector({ ...liveKit, timeoutMs: Math.min(liveKit.timeoutMs, LIVEKIT_BUDGET_MS) })({
       direction: 'outbound',
       roomName: request.roomName,
       participantIdentity: request.participantIdentity,
@@ -135,60 +105,65 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   } catch (error) {
     const failure = error instanceof LiveKitError ? error : new LiveKitError('unreachable', 'LiveKit failed');
     const timedOut = failure.kind === 'timeout';
-    const rooms = deps.rooms(liveKit.value, Math.min(ROOM_BUDGET_MS, remaining() - 200));
     // A timed-out request may still have created the hidden participant.
-    if (timedOut) await rooms.removeParticipant(request.roomName, request.participantIdentity);
-    return finish(
-      errorReply(timedOut ? 504 : 502, {
-        code: timedOut ? 'livekit-timeout' : 'livekit-error',
-        message: timedOut ? 'LiveKit did not answer in time; no call was placed' : `LiveKit could not create the session (${failure.kind}); no call was placed`,
-      }),
-      { outcome: 'livekit-failed', reason: `livekit ${failure.kind}: ${failure.message}` },
-    );
+    if (timedOut) await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 200)).removeParticipant(request.roomName, request.participantIdentity);
+    const reply = errorReply(timedOut ? 504 : 502, {
+      code: timedOut ? 'livekit-timeout' : 'livekit-error',
+      message: timedOut ? 'LiveKit did not answer in time; no call was placed' : `LiveKit could not create the session (${failure.kind}); no call was placed`,
+    });
+    return { reply, fields: { outcome: 'livekit-failed', reason: `livekit ${failure.kind}: ${failure.message}` } };
   }
+}
 
-  const twilioTimeout = Math.max(500, Math.min(settings.twilioTimeoutMs, remaining() - ROOM_BUDGET_MS - 200));
-  const placement =
-    settings.twimlMode === 'inline'
-      ? { twiml: connectTwiml({ streamUrl: connectUrl, greeting: settings.greeting, actionUrl: settings.connectActionUrl }) }
-      : { url: twimlUrlFor(connectUrl) };
-  let call: { sid: string; status: string };
+/** Places the Twilio call into the session; the call, or the reply after closing the session. */
+async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps: OutboundDependencies, budget: Budget): Promise<{ sid: string; status: string } | Stop> {
+  const { liveKit, settings, request } = prepared;
+  const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200, 500);
+  const params = callCreateParams({
+    to: request.to,
+    from: request.from,
+    ...placementFor(connectUrl, settings),
+    options: settings.statusCallbacks ? withStatusCallbacks(request, String(env.DOMAIN_NAME ?? '')) : request.call,
+  });
   try {
-    const client = deps.twilio(twilioTimeout);
-    call = await withDeadline(
-      client.calls.create(
-        callCreateParams({
-          to: request.to,
-          from: request.from,
-          ...placement,
-          options: settings.statusCallbacks ? withStatusCallbacks(request, String(env.DOMAIN_NAME ?? '')) : request.call,
-        }),
-      ),
-      twilioTimeout + 100,
-      'Twilio',
-    );
+    return await withDeadline(deps.twilio(twilioTimeout).calls.create(params), twilioTimeout + 100, 'Twilio');
   } catch (error) {
     const failure = classifyTwilioFailure(error);
-    const rooms = deps.rooms(liveKit.value, Math.max(200, Math.min(ROOM_BUDGET_MS, remaining() - 100)));
-    const removal = await rooms.removeParticipant(request.roomName, request.participantIdentity);
-    return finish(errorReply(failure.status, failure.error), {
-      outcome: 'twilio-failed',
-      reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '),
-      participantRemoved: removal,
-    });
+    const removal = await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)).removeParticipant(request.roomName, request.participantIdentity);
+    return {
+      reply: errorReply(failure.status, failure.error),
+      fields: { outcome: 'twilio-failed', reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '), participantRemoved: removal },
+    };
   }
+}
+
+export async function placeOutboundCall(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Promise<HttpReply> {
+  const budget = new Budget(TOTAL_BUDGET_MS, deps.now);
+  const line: LogFields = { fn: 'outbound' };
+  const finish = ({ reply, fields }: Stop): HttpReply => {
+    deps.log({ ...line, ...fields, status: reply.status, ms: budget.elapsed() }, reply.status >= 400 ? 'error' : 'info');
+    return reply;
+  };
+
+  const refused = checkLocalSignature(env, event);
+  if (refused) return finish({ reply: refused.reply, fields: { outcome: 'rejected', reason: refused.reason } });
+
+  const prepared = prepare(env, event, deps);
+  if ('reply' in prepared) return finish(prepared);
+  line.route = prepared.settings.route;
+  line.room = prepared.request.roomName;
+
+  const connectUrl = await openSession(env, prepared, deps, budget);
+  if (typeof connectUrl !== 'string') return finish(connectUrl);
+
+  const call = await placeCall(env, prepared, connectUrl, deps, budget);
+  if ('reply' in call) return finish(call);
 
   line.callSid = call.sid;
   // The connector response carries no call SID; the agent learns it here.
-  const rooms = deps.rooms(liveKit.value, Math.max(200, Math.min(ROOM_BUDGET_MS, remaining() - 100)));
+  const { request } = prepared;
+  const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
   const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, { 'twilio.callSid': call.sid });
-  return finish(
-    jsonReply(200, {
-      callSid: call.sid,
-      roomName: request.roomName,
-      participantIdentity: request.participantIdentity,
-      status: call.status,
-    }),
-    { outcome: 'placed', callSidAttribute: tagged },
-  );
+  const reply = jsonReply(200, { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status });
+  return finish({ reply, fields: { outcome: 'placed', callSidAttribute: tagged } });
 }

@@ -4,15 +4,27 @@
  * in, a validated request or an error naming the field out.
  */
 import { randomUUID } from 'node:crypto';
-import { LIMITS } from '../config/settings';
-import { checkDestination } from '../phone/destination';
-import type { ApiError } from '../twilio/reply';
-import type { OutboundSettings } from './settings';
+import { LIMITS } from '../config/rules';
 import { addressKind, COUNTRY_CODE, isE164 } from '../phone/address';
-import { clean, codePointLength, hasUnsafeCharacters } from '../util/sanitize';
+import { checkDestination } from '../phone/destination';
+import { codePointLength, hasUnsafeCharacters } from '../util/sanitize';
+import {
+  attributes,
+  bad,
+  boolean,
+  callbackUrl,
+  choice,
+  integer,
+  name,
+  RequestError,
+  scalar,
+  StatusCallbackEvent,
+  statusEvents,
+  text,
+} from './parameters';
+import type { OutboundSettings } from './settings';
 
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';
-export type StatusCallbackEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
 /** Options passed through to Twilio's `calls.create`. */
 export interface CallOptions {
@@ -52,117 +64,6 @@ export const PARAMETERS = [
 
 const BY_LOWER = new Map(PARAMETERS.map((name) => [name.toLowerCase(), name]));
 
-const NAME = /^[A-Za-z0-9_.:@+\-]+$/;
-const MAX_ATTRIBUTES = 32;
-
-export class RequestError extends Error {
-  constructor(readonly status: 400 | 403, readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
-const bad = (field: string, message: string, code = 'invalid-parameter') => new RequestError(400, { code, message, field });
-
-/** A value as sent: form fields are strings, JSON bodies may carry numbers and booleans. */
-function scalar(params: Record<string, unknown>, field: string): string | undefined {
-  const value = params[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw bad(field, `${field} must be a string`);
-}
-
-/** Free text: control characters are refused rather than silently changed, and length is bounded. */
-function text(params: Record<string, unknown>, field: string, max: number): string | undefined {
-  const value = scalar(params, field);
-  if (value === undefined) return undefined;
-  if (hasUnsafeCharacters(value)) throw bad(field, `${field} contains control characters`);
-  if (codePointLength(value) > max) throw bad(field, `${field} is longer than ${max} characters`);
-  return value;
-}
-
-function name(params: Record<string, unknown>, field: string, max: number): string | undefined {
-  const value = text(params, field, max);
-  if (value !== undefined && !NAME.test(value)) throw bad(field, `${field} may hold only letters, digits and _ . : @ + -`);
-  return value;
-}
-
-function integer(params: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
-  const value = scalar(params, field);
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw bad(field, `${field} must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function boolean(params: Record<string, unknown>, field: string): boolean | undefined {
-  const value = scalar(params, field);
-  if (value === undefined) return undefined;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw bad(field, `${field} must be true or false`);
-}
-
-function choice<T extends string>(params: Record<string, unknown>, field: string, choices: readonly T[]): T | undefined {
-  const value = scalar(params, field);
-  if (value === undefined) return undefined;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  throw bad(field, `${field} must be one of: ${choices.join(', ')}`);
-}
-
-/** Callback URLs must be https: Twilio would send call details there. */
-function callbackUrl(params: Record<string, unknown>, field: string): string | undefined {
-  const value = text(params, field, 2048);
-  if (value === undefined) return undefined;
-  try {
-    if (new URL(value).protocol === 'https:') return value;
-  } catch {
-    // reported below
-  }
-  throw bad(field, `${field} must be an https:// URL`);
-}
-
-function statusEvents(params: Record<string, unknown>): StatusCallbackEvent[] | undefined {
-  const raw = params.StatusCallbackEvent;
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [String(v)])).filter(Boolean);
-  const allowed: StatusCallbackEvent[] = ['initiated', 'ringing', 'answered', 'completed'];
-  for (const item of items) {
-    if (!(allowed as string[]).includes(item)) throw bad('StatusCallbackEvent', `StatusCallbackEvent must be among: ${allowed.join(', ')}`);
-  }
-  return [...new Set(items)] as StatusCallbackEvent[];
-}
-
-function attributes(params: Record<string, unknown>): Record<string, string> {
-  const raw = params.ParticipantAttributes;
-  if (raw === undefined || raw === null || raw === '') return {};
-  let parsed: unknown = raw;
-  if (typeof raw === 'string') {
-    if (raw.length > 16_384) throw bad('ParticipantAttributes', 'ParticipantAttributes is too large');
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw bad('ParticipantAttributes', 'ParticipantAttributes must be a JSON object of strings');
-    }
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw bad('ParticipantAttributes', 'ParticipantAttributes must be a JSON object of strings');
-  }
-  const entries = Object.entries(parsed);
-  if (entries.length > MAX_ATTRIBUTES) throw bad('ParticipantAttributes', `ParticipantAttributes may hold at most ${MAX_ATTRIBUTES} entries`);
-  const out: Record<string, string> = {};
-  for (const [key, value] of entries) {
-    if (typeof value !== 'string') throw bad('ParticipantAttributes', `ParticipantAttributes.${clean(key, 64)} must be a string`);
-    if (!key || codePointLength(key) > 64 || hasUnsafeCharacters(key)) throw bad('ParticipantAttributes', 'ParticipantAttributes keys must be 1 to 64 printable characters');
-    // The service's own attributes describe the call; a request must not be able to forge them.
-    if (key.startsWith('twilio.') || key.startsWith('sip.')) throw bad('ParticipantAttributes', `ParticipantAttributes.${key} is reserved`);
-    if (codePointLength(value) > LIMITS.attribute || hasUnsafeCharacters(value)) {
-      throw bad('ParticipantAttributes', `ParticipantAttributes.${key} must be at most ${LIMITS.attribute} printable characters`);
-    }
-    out[key] = value;
-  }
-  return out;
-}
 
 /** A near miss (`to`, `ROOMNAME`) is an error that names the expected spelling. */
 function checkSpelling(params: Record<string, unknown>): void {

@@ -2,7 +2,8 @@
  * Settings of the `outbound` function: who may be called, from which caller
  * IDs, and how the call is handed to LiveKit.
  */
-import { finish, GreetingSettings, LIMITS, parseActionUrl, Read, readGreeting, ROOM_PREFIX } from '../config/settings';
+import { LIMITS } from '../config/rules';
+import { finish, GreetingSettings, parseActionUrl, Read, readGreeting, readRoomPrefix } from '../config/settings';
 import { countryOf, DestinationPolicy, PREMIUM_PREFIXES } from '../phone/destination';
 import { Env, EnvReader, memoizedRead } from '../config/env-reader';
 import { COUNTRY_CODE, E164_PREFIX, isE164 } from '../phone/address';
@@ -59,8 +60,7 @@ export const readOutboundSettings = memoizedRead(
     else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
   }
 
-  const roomPrefix = reader.text('OUTBOUND_ROOM_PREFIX') || 'call-out-';
-  if (!ROOM_PREFIX.test(roomPrefix)) reader.problem('OUTBOUND_ROOM_PREFIX', 'may hold only letters, digits, ".", "_" and "-" (at most 40)');
+  const roomPrefix = readRoomPrefix(reader, 'OUTBOUND_ROOM_PREFIX', 'call-out-');
 
   const voice = readGreeting(reader);
   return finish(reader, {

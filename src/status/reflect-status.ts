@@ -11,7 +11,7 @@
 import { endedUnanswered, isNewer, roomStatusOf, STATUS_TOPIC } from './room-status';
 import { LiveKitSettings, readInboundSettings, readLiveKitSettings } from '../config/settings';
 import { describeProblems, Env } from '../config/env-reader';
-import { errorReply, HttpReply, jsonReply } from '../twilio/reply';
+import { HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from '../incoming/connect-request';
 import type { LiveKitRooms } from '../livekit/rooms';
 import type { LogFields } from '../util/log';
@@ -63,8 +63,8 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
 
   const liveKit = readLiveKitSettings(env);
   if (!liveKit.ok) {
-    const message = `The service is misconfigured: ${describeProblems(liveKit.problems)}`;
-    return done(errorReply(500, { code: 'configuration', message }), { outcome: 'error', reason: message }, 'error');
+    const { reply, message } = misconfigured(describeProblems(liveKit.problems));
+    return done(reply, { outcome: 'error', reason: message }, 'error');
   }
 
   const participant = participantOf(env, event, deps.routes());

@@ -31,3 +31,9 @@ export function jsonReply(status: number, body: object): HttpReply {
 export function errorReply(status: number, error: ApiError): HttpReply {
   return jsonReply(status, { error });
 }
+
+/** The answer of an API function whose configuration is broken; `detail` names variables, never values. */
+export function misconfigured(detail: string): { reply: HttpReply; message: string } {
+  const message = `The service is misconfigured: ${detail}`;
+  return { reply: errorReply(500, { code: 'configuration', message }), message };
+}

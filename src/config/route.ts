@@ -1,0 +1,33 @@
+/** One route: the numbers it answers and the settings it lays over the environment's. */
+import type { GreetingSettings, IdentityPolicy, NamePolicy } from './settings';
+
+export interface Route {
+  name: string;
+  numbers: string[];
+  prefixes: string[];
+  agentNames?: string[];
+  agentMetadata?: string;
+  roomPrefix?: string;
+  participantIdentity?: IdentityPolicy;
+  participantName?: NamePolicy;
+  /** Extra participant attributes (never `twilio.*` or `sip.*`). */
+  attributes?: Record<string, string>;
+  greeting?: Partial<GreetingSettings>;
+  fallback?: { message?: string; number?: string };
+  connectActionUrl?: string;
+  outbound?: { allowedDestinations?: string[] };
+}
+
+export const DEFAULT_ROUTE: Route = { name: 'default', numbers: [], prefixes: [] };
+
+export class RouteError extends Error {
+  constructor(
+    /** The route's name, or its position when it has none. */
+    readonly route: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`route ${route}: ${field} ${message}`);
+    this.name = 'RouteError';
+  }
+}
