@@ -33,7 +33,8 @@ function run(script, scriptArgs) {
 if (command && !globalThis.__livekitConnectorPrepared) {
   globalThis.__livekitConnectorPrepared = true;
   if (command === 'deploy') run('predeploy.mjs', args);
-  else if (!existsSync(join(__dirname, config.functionsFolder)) || newest(join(__dirname, 'src')) > newest(join(__dirname, 'dist'))) run('build.mjs', []);
+  else if (!existsSync(join(__dirname, config.functionsFolder)) || newest(join(__dirname, 'src')) > newest(join(__dirname, 'dist')))
+    run('build.mjs', []);
 }
 
 module.exports = config;

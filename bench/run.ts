@@ -47,7 +47,10 @@ const ratio = (baseline: number, ours: number) => `${(baseline / ours).toFixed(1
 
 function runWorker(impl: Impl, mode: string, url: string, count = 1): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, IMPLS[impl], mode, url, String(count)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER, IMPLS[impl], mode, url, String(count)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -114,7 +117,9 @@ async function main(): Promise<void> {
   };
   say(`# incoming: ours vs the documented way`);
   say();
-  say(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
+  say(
+    `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
   say();
 
   // Cold start: a fresh process per run, alternating so drift hits both alike.
@@ -130,7 +135,12 @@ async function main(): Promise<void> {
   const coldRow = (label: string, pick: (r: WorkerResult) => number) => {
     const o = cold.ours.map(pick);
     const b = cold.baseline.map(pick);
-    return [label, `${ms(median(o))} (${ms(Math.min(...o))}-${ms(Math.max(...o))})`, `${ms(median(b))} (${ms(Math.min(...b))}-${ms(Math.max(...b))})`, ratio(median(b), median(o))];
+    return [
+      label,
+      `${ms(median(o))} (${ms(Math.min(...o))}-${ms(Math.max(...o))})`,
+      `${ms(median(b))} (${ms(Math.min(...b))}-${ms(Math.max(...b))})`,
+      ratio(median(b), median(o)),
+    ];
   };
   say(`## Cold start (${COLD_RUNS} fresh processes each; median, min-max)`);
   say();
@@ -169,7 +179,12 @@ async function main(): Promise<void> {
       String(stand.connections - before),
     ]);
   }
-  say(table(['', 'latency median', 'overhead median', 'overhead p99', 'overhead p99, second half', 'stand-in median', 'connections opened'], warmRows));
+  say(
+    table(
+      ['', 'latency median', 'overhead median', 'overhead p99', 'overhead p99, second half', 'stand-in median', 'connections opened'],
+      warmRows,
+    ),
+  );
   say();
 
   // Concurrency: all at once, each must get its own room and URL.
@@ -185,7 +200,14 @@ async function main(): Promise<void> {
     const allIssued = urls.every((u) => issued.has(u));
     // Room call-CA...n must have received the URL for request n: no cross-talk.
     const matched = r.urls!.filter((u, i) => u && stand.connectUrls.get(`call-CA${(i + 1).toString(16).padStart(32, '0')}`) === u).length;
-    concRows.push([impl, `${urls.length}/${CONCURRENT_CALLS}`, String(distinct), `${matched}/${CONCURRENT_CALLS}${allIssued ? '' : ' (unknown URLs!)'}`, ms(median(r.latencies!)), ms(quantile(r.latencies!, 0.99))]);
+    concRows.push([
+      impl,
+      `${urls.length}/${CONCURRENT_CALLS}`,
+      String(distinct),
+      `${matched}/${CONCURRENT_CALLS}${allIssued ? '' : ' (unknown URLs!)'}`,
+      ms(median(r.latencies!)),
+      ms(quantile(r.latencies!, 0.99)),
+    ]);
   }
   say(table(['', 'answered with a stream', 'distinct URLs', 'URL matches its room', 'median', 'p99'], concRows));
   say();
@@ -236,7 +258,11 @@ function routeMatching(): string {
   const routeTable = parseRoutes(text);
   const parseMs = performance.now() - parseStart;
   const numbers = Array.from({ length: 10_000 }, (_, i) =>
-    i % 3 === 0 ? `+1415${String(5_000_000 + (i % 1000)).padStart(7, '0')}` : i % 3 === 1 ? `+${44 + (i % 7)}${String(i % 1000).padStart(6, '0')}1234` : `+3361234${String(i).padStart(4, '0')}`,
+    i % 3 === 0
+      ? `+1415${String(5_000_000 + (i % 1000)).padStart(7, '0')}`
+      : i % 3 === 1
+        ? `+${44 + (i % 7)}${String(i % 1000).padStart(6, '0')}1234`
+        : `+3361234${String(i).padStart(4, '0')}`,
   );
   const perMatch: number[] = [];
   let sink = 0;
@@ -246,15 +272,20 @@ function routeMatching(): string {
     perMatch.push(((performance.now() - start) * 1000) / numbers.length);
   }
   const us = (v: number) => `${v.toFixed(3)} µs`;
-  return [
-    '## Route matching (1,000 routes: 500 exact numbers, 500 prefixes)',
-    '',
-    table(['', 'value'], [
-      ['load and validate the file (once per cold start)', ms(parseMs)],
-      ['one match, median of 30 rounds of 10,000', us(median(perMatch))],
-      ['one match, slowest round', us(Math.max(...perMatch))],
-    ]),
-  ].join('\n') + (sink > 0 ? '' : ' ');
+  return (
+    [
+      '## Route matching (1,000 routes: 500 exact numbers, 500 prefixes)',
+      '',
+      table(
+        ['', 'value'],
+        [
+          ['load and validate the file (once per cold start)', ms(parseMs)],
+          ['one match, median of 30 rounds of 10,000', us(median(perMatch))],
+          ['one match, slowest round', us(Math.max(...perMatch))],
+        ],
+      ),
+    ].join('\n') + (sink > 0 ? '' : ' ')
+  );
 }
 
 main().catch((error) => {

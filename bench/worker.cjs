@@ -46,7 +46,8 @@ function event(n) {
 function invoke(n) {
   const started = now();
   return new Promise((resolve) => {
-    const done = (error, response) => resolve({ ms: now() - started, error: error ? String(error) : undefined, body: response && response.body });
+    const done = (error, response) =>
+      resolve({ ms: now() - started, error: error ? String(error) : undefined, body: response && response.body });
     Promise.resolve(handler(context, event(n), done)).catch((error) => done(error));
   });
 }
@@ -61,7 +62,12 @@ async function main() {
   if (mode === 'cold' || mode === 'hang') {
     const cap = new Promise((resolve) => setTimeout(() => resolve({ ms: 15000, error: 'no answer within 15 s' }), 15000).unref());
     const first = await Promise.race([invoke(1), cap]);
-    Object.assign(out, { firstMs: first.ms, error: first.error, streamUrl: streamUrl(first.body), fallback: /<Say/.test(String(first.body || '')) });
+    Object.assign(out, {
+      firstMs: first.ms,
+      error: first.error,
+      streamUrl: streamUrl(first.body),
+      fallback: /<Say/.test(String(first.body || '')),
+    });
   } else if (mode === 'warm') {
     await invoke(0); // the cold request is measured elsewhere
     const latencies = [];

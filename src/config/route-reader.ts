@@ -11,10 +11,21 @@ import { ACTION_URL_RULE, isName, isRoomPrefix, LIMITS, normaliseActionUrl, ROOM
 import type { IdentityPolicy, NamePolicy } from './settings';
 
 const ROUTE_KEYS = new Set([
-  'name', 'numbers', 'prefixes', 'agentNames', 'agentMetadata', 'roomPrefix', 'participantIdentity', 'participantName',
-  'attributes', 'greeting', 'fallback', 'connectActionUrl', 'outbound',
+  'name',
+  'numbers',
+  'prefixes',
+  'agentNames',
+  'agentMetadata',
+  'roomPrefix',
+  'participantIdentity',
+  'participantName',
+  'attributes',
+  'greeting',
+  'fallback',
+  'connectActionUrl',
+  'outbound',
 ]);
-const ROUTE_NAME = /^[A-Za-z0-9_.\-]{1,64}$/;
+const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 type Json = Record<string, unknown>;
 
@@ -23,7 +34,10 @@ export function isObject(value: unknown): value is Json {
 }
 
 class RouteReader {
-  constructor(private readonly raw: Json, readonly label: string) {}
+  constructor(
+    private readonly raw: Json,
+    readonly label: string,
+  ) {}
 
   fail(field: string, message: string): never {
     throw new RouteError(this.label, field, message);
@@ -47,7 +61,8 @@ class RouteReader {
   oneOf<T extends string>(field: string, choices: readonly T[]): T | undefined {
     const value = this.raw[field];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) this.fail(field, `must be one of: ${choices.join(', ')}`);
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value))
+      this.fail(field, `must be one of: ${choices.join(', ')}`);
     return value as T;
   }
 
@@ -55,7 +70,8 @@ class RouteReader {
     const value = this.raw[field];
     if (value === undefined) return undefined;
     if (!isObject(value)) this.fail(field, 'must be an object');
-    for (const key of Object.keys(value)) if (!keys.includes(key)) this.fail(`${field}.${key}`, `is not a known setting (known: ${keys.join(', ')})`);
+    for (const key of Object.keys(value))
+      if (!keys.includes(key)) this.fail(`${field}.${key}`, `is not a known setting (known: ${keys.join(', ')})`);
     return value;
   }
 }
@@ -94,7 +110,7 @@ function readAttributes(r: RouteReader, raw: unknown): Record<string, string> | 
   if (!isObject(raw)) return r.fail('attributes', 'must be an object of strings');
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (isReservedAttribute(key)) r.fail(`attributes.${key}`, 'is reserved for the call\'s own attributes');
+    if (isReservedAttribute(key)) r.fail(`attributes.${key}`, "is reserved for the call's own attributes");
     if (!key || clean(key, 64) !== key) r.fail('attributes', 'keys must be 1 to 64 printable characters');
     out[key] = r.text(`attributes.${key}`, LIMITS.attribute, value, `attributes.${key}`) ?? '';
   }
@@ -139,7 +155,8 @@ export function readRoute(raw: unknown, index: number): Route {
   const label = isObject(raw) && typeof raw.name === 'string' && raw.name ? `"${clean(raw.name, 64)}"` : `#${index + 1}`;
   if (!isObject(raw)) throw new RouteError(label, '(route)', 'must be an object');
   const r = new RouteReader(raw, label);
-  for (const key of Object.keys(raw)) if (!ROUTE_KEYS.has(key)) r.fail(key, `is not a known setting (known: ${[...ROUTE_KEYS].join(', ')})`);
+  for (const key of Object.keys(raw))
+    if (!ROUTE_KEYS.has(key)) r.fail(key, `is not a known setting (known: ${[...ROUTE_KEYS].join(', ')})`);
 
   const route = readIdentity(r);
   readParticipants(r, route);

@@ -45,7 +45,6 @@ export interface RoutedOutbound extends OutboundSettings {
   agentMetadata: string;
 }
 
-
 export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOutbound {
   const allowed = route.outbound?.allowedDestinations;
   return {

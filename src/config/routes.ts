@@ -10,7 +10,6 @@
 import { DEFAULT_ROUTE, Route, RouteError } from './route';
 import { isObject, readRoute } from './route-reader';
 
-
 /** Routes indexed for matching: exact numbers in one map, prefixes in another. */
 export class RouteTable {
   private readonly exact = new Map<string, Route>();
@@ -60,7 +59,8 @@ export function parseRoutes(text: string): RouteTable {
     throw new RouteError('file', '(JSON)', `is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`);
   }
   if (!isObject(json)) throw new RouteError('file', '(top level)', 'must be an object with a "routes" list');
-  for (const key of Object.keys(json)) if (key !== 'routes' && key !== '$comment') throw new RouteError('file', key, 'is not a known key (known: routes)');
+  for (const key of Object.keys(json))
+    if (key !== 'routes' && key !== '$comment') throw new RouteError('file', key, 'is not a known key (known: routes)');
   if (!Array.isArray(json.routes)) throw new RouteError('file', 'routes', 'must be a list');
   return new RouteTable(json.routes.map(readRoute));
 }

@@ -14,7 +14,7 @@ export const LIMITS = {
   speech: 1000,
 } as const;
 
-const ROOM_PREFIX = /^[A-Za-z0-9_.\-]{0,40}$/;
+const ROOM_PREFIX = /^[A-Za-z0-9_.-]{0,40}$/;
 export const ROOM_PREFIX_RULE = 'may hold only letters, digits, ".", "_" and "-" (at most 40)';
 
 export function isRoomPrefix(value: string): boolean {
@@ -22,7 +22,7 @@ export function isRoomPrefix(value: string): boolean {
 }
 
 /** Characters allowed in room names, identities and agent names the service is given. */
-const NAME = /^[A-Za-z0-9_.:@+\-]+$/;
+const NAME = /^[A-Za-z0-9_.:@+-]+$/;
 export const NAME_RULE = 'may hold only letters, digits and _ . : @ + -';
 
 export function isName(value: string, max: number = LIMITS.name): boolean {

@@ -55,8 +55,7 @@ export interface SignatureSettings {
 /** The result of reading part of the configuration: settings, or what is wrong. */
 export type Read<T> = { ok: true; value: T } | { ok: false; problems: ConfigProblem[] };
 
-export const DEFAULT_FALLBACK_MESSAGE =
-  "Sorry, we can't connect your call right now. Please try again later.";
+export const DEFAULT_FALLBACK_MESSAGE = "Sorry, we can't connect your call right now. Please try again later.";
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -95,12 +94,12 @@ export function parseLiveKitUrl(reader: EnvReader, name: string): string {
 export const readLiveKitSettings = memoizedRead(
   ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET', 'LIVEKIT_TIMEOUT_MS'],
   (env: Env): Read<LiveKitSettings> => {
-  const reader = new EnvReader(env);
-  const url = parseLiveKitUrl(reader, 'LIVEKIT_URL');
-  const apiKey = reader.required('LIVEKIT_API_KEY');
-  const apiSecret = reader.required('LIVEKIT_API_SECRET');
-  const timeoutMs = reader.integer('LIVEKIT_TIMEOUT_MS', 3000, 200, 4500);
-  return finish(reader, { url, apiKey, apiSecret, timeoutMs });
+    const reader = new EnvReader(env);
+    const url = parseLiveKitUrl(reader, 'LIVEKIT_URL');
+    const apiKey = reader.required('LIVEKIT_API_KEY');
+    const apiSecret = reader.required('LIVEKIT_API_SECRET');
+    const timeoutMs = reader.integer('LIVEKIT_TIMEOUT_MS', 3000, 200, 4500);
+    return finish(reader, { url, apiKey, apiSecret, timeoutMs });
   },
 );
 
@@ -130,16 +129,16 @@ export function readGreeting(reader: EnvReader): GreetingSettings {
 export const readFallbackSettings = memoizedRead(
   ['FALLBACK_MESSAGE', 'FALLBACK_NUMBER', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE'],
   (env: Env): FallbackSettings & { voice: string; language: string } => {
-  const reader = new EnvReader(env);
-  const message = clean(reader.text('FALLBACK_MESSAGE'), LIMITS.speech) || DEFAULT_FALLBACK_MESSAGE;
-  const number = reader.text('FALLBACK_NUMBER');
-  const greeting = readGreeting(reader);
-  return {
-    message,
-    number: isE164(number) ? number : '',
-    voice: greeting.voice,
-    language: greeting.language,
-  };
+    const reader = new EnvReader(env);
+    const message = clean(reader.text('FALLBACK_MESSAGE'), LIMITS.speech) || DEFAULT_FALLBACK_MESSAGE;
+    const number = reader.text('FALLBACK_NUMBER');
+    const greeting = readGreeting(reader);
+    return {
+      message,
+      number: isE164(number) ? number : '',
+      voice: greeting.voice,
+      language: greeting.language,
+    };
   },
 );
 
@@ -153,19 +152,32 @@ export function parseActionUrl(reader: EnvReader, name: string): string {
 }
 
 export const readInboundSettings = memoizedRead(
-  ['ROOM_PREFIX', 'AGENT_NAMES', 'AGENT_METADATA', 'PARTICIPANT_IDENTITY', 'PARTICIPANT_NAME', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE', 'CONNECT_ACTION_URL'],
+  [
+    'ROOM_PREFIX',
+    'AGENT_NAMES',
+    'AGENT_METADATA',
+    'PARTICIPANT_IDENTITY',
+    'PARTICIPANT_NAME',
+    'GREETING',
+    'GREETING_VOICE',
+    'GREETING_LANGUAGE',
+    'CONNECT_ACTION_URL',
+  ],
   (env: Env): Read<InboundSettings> => {
-  const reader = new EnvReader(env);
-  const roomPrefix = readRoomPrefix(reader, 'ROOM_PREFIX', 'call-');
-  const agentNames = reader.list('AGENT_NAMES').map((n) => clean(n, 128)).filter(Boolean);
-  return finish(reader, {
-    roomPrefix,
-    agentNames,
-    agentMetadata: clean(reader.text('AGENT_METADATA'), LIMITS.metadata),
-    identityPolicy: reader.oneOf<IdentityPolicy>('PARTICIPANT_IDENTITY', ['caller', 'call'], 'caller'),
-    namePolicy: reader.oneOf<NamePolicy>('PARTICIPANT_NAME', ['number', 'caller-name', 'none'], 'number'),
-    greeting: readGreeting(reader),
-    connectActionUrl: parseActionUrl(reader, 'CONNECT_ACTION_URL'),
-  });
-},
+    const reader = new EnvReader(env);
+    const roomPrefix = readRoomPrefix(reader, 'ROOM_PREFIX', 'call-');
+    const agentNames = reader
+      .list('AGENT_NAMES')
+      .map((n) => clean(n, 128))
+      .filter(Boolean);
+    return finish(reader, {
+      roomPrefix,
+      agentNames,
+      agentMetadata: clean(reader.text('AGENT_METADATA'), LIMITS.metadata),
+      identityPolicy: reader.oneOf<IdentityPolicy>('PARTICIPANT_IDENTITY', ['caller', 'call'], 'caller'),
+      namePolicy: reader.oneOf<NamePolicy>('PARTICIPANT_NAME', ['number', 'caller-name', 'none'], 'number'),
+      greeting: readGreeting(reader),
+      connectActionUrl: parseActionUrl(reader, 'CONNECT_ACTION_URL'),
+    });
+  },
 );

@@ -27,7 +27,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = file.values;
-  const config = JSON.parse(readFileSync('.twilioserviceconfig', 'utf8')) as { runtime?: string; serviceName?: string; environment?: string };
+  const config = JSON.parse(readFileSync('.twilioserviceconfig', 'utf8')) as {
+    runtime?: string;
+    serviceName?: string;
+    environment?: string;
+  };
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies?: Record<string, string> };
   const deploy = preflight(file, {
     dependencies: pkg.dependencies ?? {},

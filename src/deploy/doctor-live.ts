@@ -29,14 +29,18 @@ export interface LiveOptions {
 export async function liveKitCheck(env: Env): Promise<Check> {
   const settings = readLiveKitSettings(env);
   if (!settings.ok) return fail('LiveKit credentials', 'skipped: the LiveKit settings are not valid');
-  const client = new RoomServiceClient(settings.value.url, settings.value.apiKey, settings.value.apiSecret, { requestTimeout: 5, failover: false });
+  const client = new RoomServiceClient(settings.value.url, settings.value.apiKey, settings.value.apiSecret, {
+    requestTimeout: 5,
+    failover: false,
+  });
   try {
     const rooms = await client.listRooms();
     return pass('LiveKit credentials', `authenticated; ${rooms.length} active rooms`);
   } catch (error) {
     const e = error as { status?: number; message?: string; name?: string };
-    if (e.status === 401 || e.status === 403) return fail('LiveKit credentials', `LiveKit refused the API key and secret (HTTP ${e.status})`);
-    return fail('LiveKit credentials', `LiveKit could not be reached: ${e.status ? `HTTP ${e.status}` : e.name ?? 'error'}`);
+    if (e.status === 401 || e.status === 403)
+      return fail('LiveKit credentials', `LiveKit refused the API key and secret (HTTP ${e.status})`);
+    return fail('LiveKit credentials', `LiveKit could not be reached: ${e.status ? `HTTP ${e.status}` : (e.name ?? 'error')}`);
   }
 }
 
@@ -48,11 +52,23 @@ export async function twilioChecks(env: Env, live: LiveOptions, routes: RouteTab
     if (account.status !== 'active') return [fail('Twilio account', `account "${account.friendlyName}" is ${account.status}`)];
   } catch (error) {
     const e = error as { status?: number; code?: number };
-    return [fail('Twilio account', e.code === 20003 ? 'Twilio refused ACCOUNT_SID and AUTH_TOKEN (error 20003)' : `Twilio could not be reached${e.status ? `: HTTP ${e.status}` : ''}`)];
+    return [
+      fail(
+        'Twilio account',
+        e.code === 20003
+          ? 'Twilio refused ACCOUNT_SID and AUTH_TOKEN (error 20003)'
+          : `Twilio could not be reached${e.status ? `: HTTP ${e.status}` : ''}`,
+      ),
+    ];
   }
   const checks = [pass('Twilio account', `${accountSid} is active`)];
 
-  const wanted = new Set<string>(text(env, 'OUTBOUND_CALLER_IDS').split(',').map((n) => n.trim()).filter(Boolean));
+  const wanted = new Set<string>(
+    text(env, 'OUTBOUND_CALLER_IDS')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  );
   for (const route of routes?.routes ?? []) for (const number of route.numbers) wanted.add(number);
   if (wanted.size === 0) return [...checks, pass('Phone numbers', 'no numbers configured to check')];
   const owned = await client.incomingPhoneNumbers.list({ limit: 1000 });
@@ -65,8 +81,11 @@ export async function twilioChecks(env: Env, live: LiveOptions, routes: RouteTab
     }
     const url = found.voiceUrl ?? '';
     const right = live.incomingUrl ? url === live.incomingUrl : /\/incoming$/.test(url);
-    checks.push(right ? pass(name, `voice URL ${url}`) : fail(name, `voice URL is "${url || 'not set'}", expected ${live.incomingUrl ?? 'the deployed …/incoming'}`));
+    checks.push(
+      right
+        ? pass(name, `voice URL ${url}`)
+        : fail(name, `voice URL is "${url || 'not set'}", expected ${live.incomingUrl ?? 'the deployed …/incoming'}`),
+    );
   }
   return checks;
 }
-

@@ -32,14 +32,19 @@ function signatureChecking(env: Env): Check {
   if (signature.ok && signature.value.required) return pass('Signature checking', 'incoming checks X-Twilio-Signature');
   return fail(
     'Signature checking',
-    signature.ok ? 'TWILIO_SIGNATURE_VALIDATION is false: anyone who finds the URL can open LiveKit sessions' : describeProblems(signature.problems),
+    signature.ok
+      ? 'TWILIO_SIGNATURE_VALIDATION is false: anyone who finds the URL can open LiveKit sessions'
+      : describeProblems(signature.problems),
   );
 }
 
 function incomingSettings(env: Env): Check {
   const inbound = readInboundSettings(env);
   return inbound.ok
-    ? pass('Incoming settings', inbound.value.agentNames.length ? `agents: ${inbound.value.agentNames.join(', ')}` : 'no agent names: no explicit dispatch')
+    ? pass(
+        'Incoming settings',
+        inbound.value.agentNames.length ? `agents: ${inbound.value.agentNames.join(', ')}` : 'no agent names: no explicit dispatch',
+      )
     : fail('Incoming settings', describeProblems(inbound.problems));
 }
 
@@ -54,7 +59,10 @@ function greetingAndFallback(env: Env): Check {
   if (fallbackNumber && !isE164(fallbackNumber)) problems.push('FALLBACK_NUMBER is not an E.164 number (it would be ignored)');
   if (problems.length) return fail('Greeting and fallback', problems.join('; '));
   const fallback = readFallbackSettings(env);
-  return pass('Greeting and fallback', `fallback: "${fallback.message}"${fallback.number ? `, then ${fallback.number}` : ', then hang up'}`);
+  return pass(
+    'Greeting and fallback',
+    `fallback: "${fallback.message}"${fallback.number ? `, then ${fallback.number}` : ', then hang up'}`,
+  );
 }
 
 function outboundSettings(env: Env): Check {
@@ -62,7 +70,10 @@ function outboundSettings(env: Env): Check {
   const outbound = readOutboundSettings(env);
   if (!outbound.ok) return fail('Outbound settings', describeProblems(outbound.problems));
   const { callerIds, destinations } = outbound.value;
-  return pass('Outbound settings', `caller IDs ${callerIds.join(', ')}; destinations ${[...destinations.countries, ...destinations.prefixes].join(', ') || 'none'}`);
+  return pass(
+    'Outbound settings',
+    `caller IDs ${callerIds.join(', ')}; destinations ${[...destinations.countries, ...destinations.prefixes].join(', ') || 'none'}`,
+  );
 }
 
 function routesFile(routesText: string | undefined): { check: Check; routes?: RouteTable } {
@@ -78,10 +89,17 @@ function routesFile(routesText: string | undefined): { check: Check; routes?: Ro
 function deployPreflight(deploy: Preflight): Check {
   const { problems, context, variables } = deploy;
   if (problems.length) return fail('Deploy preflight', problems.join('; '));
-  return pass('Deploy preflight', `${Object.keys(variables).length} variables; context ${context.bytes} of ${context.limit} bytes (${context.limit - context.bytes} free)`);
+  return pass(
+    'Deploy preflight',
+    `${Object.keys(variables).length} variables; context ${context.bytes} of ${context.limit} bytes (${context.limit - context.bytes} free)`,
+  );
 }
 
-export function settingsChecks(env: Env, routesText: string | undefined, deploy: Preflight | undefined): { checks: Check[]; routes?: RouteTable } {
+export function settingsChecks(
+  env: Env,
+  routesText: string | undefined,
+  deploy: Preflight | undefined,
+): { checks: Check[]; routes?: RouteTable } {
   const routes = routesFile(routesText);
   const checks = [
     liveKitSettings(env),

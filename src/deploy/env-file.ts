@@ -37,10 +37,16 @@ export function parseEnvText(text: string): EnvFile {
     const quote = raw[0] === '"' || raw[0] === "'" ? raw[0] : '';
     if (quote) {
       if (raw.length < 2 || raw[raw.length - 1] !== quote) {
-        misread.push({ variable, message: 'has an opening quote without a matching closing quote (a comment after a quoted value is kept too)' });
+        misread.push({
+          variable,
+          message: 'has an opening quote without a matching closing quote (a comment after a quoted value is kept too)',
+        });
       }
     } else if (/\s#/.test(raw)) {
-      misread.push({ variable, message: 'has an inline "# comment", which the deploy keeps as part of the value: put the comment on its own line' });
+      misread.push({
+        variable,
+        message: 'has an inline "# comment", which the deploy keeps as part of the value: put the comment on its own line',
+      });
     } else if (/['"]$/.test(raw)) {
       misread.push({ variable, message: 'ends with a quote that does not open the value' });
     }

@@ -18,8 +18,23 @@ export const PLATFORM_CHECKED = '2026-11';
 
 /** Handler versions the build accepts, newest first. */
 export const RUNTIME_HANDLER_VERSIONS: readonly string[] = [
-  '2.1.2', '2.0.1', '2.0.0', '1.3.1', '1.3.0', '1.2.5', '1.2.4', '1.2.3', '1.2.2', '1.2.1', '1.2.0',
-  '1.1.3', '1.1.2', '1.1.1', '1.1.0', '1.0.1', '1.0.0',
+  '2.1.2',
+  '2.0.1',
+  '2.0.0',
+  '1.3.1',
+  '1.3.0',
+  '1.2.5',
+  '1.2.4',
+  '1.2.3',
+  '1.2.2',
+  '1.2.1',
+  '1.2.0',
+  '1.1.3',
+  '1.1.2',
+  '1.1.1',
+  '1.1.0',
+  '1.0.1',
+  '1.0.0',
 ];
 
 /** The version the platform uses when a service names none. */

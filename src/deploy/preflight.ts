@@ -7,13 +7,7 @@
  */
 import type { EnvFile } from './env-file';
 import { uploadedVariables } from './env-file';
-import {
-  CONTEXT_MAX_BYTES,
-  handlerRefusal,
-  runtimeRefusal,
-  VARIABLE_KEY_MAX_CHARS,
-  VARIABLE_VALUE_MAX_BYTES,
-} from './platform';
+import { CONTEXT_MAX_BYTES, handlerRefusal, runtimeRefusal, VARIABLE_KEY_MAX_CHARS, VARIABLE_VALUE_MAX_BYTES } from './platform';
 
 export interface DeployTarget {
   /** package.json `dependencies`: the list the build installs. */
@@ -55,7 +49,10 @@ export function domainFor(serviceName: string, environment: string): string {
  * The context Twilio hands the longest-pathed function, as the JSON whose
  * size error 82006 is about: account metadata, domain, path, variables.
  */
-export function contextSize(variables: Record<string, string>, target: Pick<DeployTarget, 'serviceName' | 'environment' | 'functionPaths'>): ContextSize {
+export function contextSize(
+  variables: Record<string, string>,
+  target: Pick<DeployTarget, 'serviceName' | 'environment' | 'functionPaths'>,
+): ContextSize {
   const path = target.functionPaths.reduce((a, b) => (b.length > a.length ? b : a), '/');
   const context = {
     ACCOUNT_SID: SID('AC'),
@@ -80,24 +77,33 @@ export function preflight(env: EnvFile, target: DeployTarget): Preflight {
   const refusal = handlerRefusal(handler, target.runtime);
   if (refusal) problems.push(refusal);
   else if (handler === undefined || /^1\.[01]\./.test(handler)) {
-    problems.push('@twilio/runtime-handler must be pinned to 1.2.0 or later: the functions read X-Twilio-Signature from event.request.headers');
+    problems.push(
+      '@twilio/runtime-handler must be pinned to 1.2.0 or later: the functions read X-Twilio-Signature from event.request.headers',
+    );
   }
-  if (target.functionPaths.length === 0) problems.push('the build holds no functions: run `npm run build` (deploying now would replace the service with an empty one)');
+  if (target.functionPaths.length === 0)
+    problems.push('the build holds no functions: run `npm run build` (deploying now would replace the service with an empty one)');
 
   for (const { variable, message } of env.misread) problems.push(`${variable} ${message}`);
   for (const line of env.skippedLines) problems.push(`.env line ${line} is not KEY=VALUE: the deploy skips it`);
 
   const variables = uploadedVariables(env.values);
   for (const [key, value] of Object.entries(variables)) {
-    if (key.length > VARIABLE_KEY_MAX_CHARS) problems.push(`${key} is ${key.length} characters long; a Variable's Key may have at most ${VARIABLE_KEY_MAX_CHARS}`);
+    if (key.length > VARIABLE_KEY_MAX_CHARS)
+      problems.push(`${key} is ${key.length} characters long; a Variable's Key may have at most ${VARIABLE_KEY_MAX_CHARS}`);
     const size = bytes(value);
     if (size > VARIABLE_VALUE_MAX_BYTES) {
-      problems.push(`${key} is ${size} bytes; Twilio stores at most ${VARIABLE_VALUE_MAX_BYTES} bytes in a Variable (${size - VARIABLE_VALUE_MAX_BYTES} over)`);
+      problems.push(
+        `${key} is ${size} bytes; Twilio stores at most ${VARIABLE_VALUE_MAX_BYTES} bytes in a Variable (${size - VARIABLE_VALUE_MAX_BYTES} over)`,
+      );
     }
   }
   const context = contextSize(variables, target);
   if (context.bytes > context.limit) {
-    const top = context.largest.slice(0, 3).map((v) => `${v.variable} ${v.bytes}`).join(', ');
+    const top = context.largest
+      .slice(0, 3)
+      .map((v) => `${v.variable} ${v.bytes}`)
+      .join(', ');
     problems.push(
       `the functions' context would be ${context.bytes} bytes; Twilio fails every invocation over ${context.limit} (error 82006), ${context.bytes - context.limit} over. Largest: ${top}`,
     );

@@ -15,7 +15,12 @@ export const handler: ServerlessFunctionSignature = (context, event, callback) =
   answer(
     'status',
     callback,
-    () => reflectCallStatus(environmentOf(context), event as Record<string, unknown>, { rooms: liveKitRooms, log: logLine, routes: routesFromAssets }),
+    () =>
+      reflectCallStatus(environmentOf(context), event as Record<string, unknown>, {
+        rooms: liveKitRooms,
+        log: logLine,
+        routes: routesFromAssets,
+      }),
     // Twilio has nothing to retry; the crash is in the log.
     () => jsonReply(200, { outcome: 'error' }),
   );

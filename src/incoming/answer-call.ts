@@ -5,13 +5,7 @@
  * error": the spoken fallback, or for a call a Studio flow sent here, a
  * redirect back to that flow with the reason.
  */
-import {
-  LiveKitSettings,
-  readFallbackSettings,
-  readInboundSettings,
-  readLiveKitSettings,
-  readSignatureSettings,
-} from '../config/settings';
+import { LiveKitSettings, readFallbackSettings, readInboundSettings, readLiveKitSettings, readSignatureSettings } from '../config/settings';
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';

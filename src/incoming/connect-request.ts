@@ -49,8 +49,7 @@ export function inboundConnectRequest(call: InboundCall, settings: RoutedInbound
 
   // The seed's identity is the caller's number. A withheld, client: or sip:
   // caller has none worth using, so the call itself names the participant.
-  const participantIdentity =
-    settings.identityPolicy === 'caller' && isPhone ? call.from : clean(`caller-${callKey}`, LIMITS.identity);
+  const participantIdentity = settings.identityPolicy === 'caller' && isPhone ? call.from : clean(`caller-${callKey}`, LIMITS.identity);
 
   let participantName = '';
   if (settings.namePolicy === 'number') participantName = isPhone ? call.from : 'Caller';

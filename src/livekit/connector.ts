@@ -69,7 +69,10 @@ export function checkConnectUrl(value: unknown): string {
   return value;
 }
 
-/** Sorts whatever a LiveKit request threw (our transport or the SDK's clients) into a {@link LiveKitError}, keeping secrets and URLs out of the message. */
+/**
+ * Sorts whatever a LiveKit request threw (our transport or the SDK's clients)
+ * into a {@link LiveKitError}, keeping secrets and URLs out of the message.
+ */
 export function classifyLiveKitFailure(error: unknown, timeoutMs: number): LiveKitError {
   if (error instanceof LiveKitError) return error;
   if (error instanceof DeadlineError) {

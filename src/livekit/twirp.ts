@@ -42,7 +42,14 @@ const agents = {
 /** LiveKit's replies are small; anything bigger is not LiveKit. */
 const MAX_REPLY_BYTES = 64 * 1024;
 
-export async function twirpCall(origin: string, service: string, method: string, body: unknown, token: string, timeoutMs: number): Promise<unknown> {
+export async function twirpCall(
+  origin: string,
+  service: string,
+  method: string,
+  body: unknown,
+  token: string,
+  timeoutMs: number,
+): Promise<unknown> {
   const url = new URL(`/twirp/livekit.${service}/${method}`, origin);
   const payload = Buffer.from(JSON.stringify(body));
   const started = Date.now();

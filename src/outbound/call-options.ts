@@ -37,7 +37,10 @@ export function twimlUrlFor(connectUrl: string): string {
 }
 
 /** Where Twilio gets the call's TwiML: LiveKit's URL, or the document inline. */
-export function placementFor(connectUrl: string, settings: Pick<OutboundSettings, 'twimlMode' | 'greeting' | 'connectActionUrl'>): { url: string } | { twiml: string } {
+export function placementFor(
+  connectUrl: string,
+  settings: Pick<OutboundSettings, 'twimlMode' | 'greeting' | 'connectActionUrl'>,
+): { url: string } | { twiml: string } {
   if (settings.twimlMode === 'inline') {
     return { twiml: connectTwiml({ streamUrl: connectUrl, greeting: settings.greeting, actionUrl: settings.connectActionUrl }) };
   }

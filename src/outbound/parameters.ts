@@ -15,7 +15,10 @@ export type Params = Record<string, unknown>;
 const MAX_ATTRIBUTES = 32;
 
 export class RequestError extends Error {
-  constructor(readonly status: 400 | 403, readonly error: ApiError) {
+  constructor(
+    readonly status: 400 | 403,
+    readonly error: ApiError,
+  ) {
     super(error.message);
   }
 }
@@ -84,7 +87,9 @@ export function callbackUrl(params: Params, field: string): string | undefined {
 export function statusEvents(params: Params): StatusCallbackEvent[] | undefined {
   const raw = params.StatusCallbackEvent;
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [String(v)])).filter(Boolean);
+  const items = (Array.isArray(raw) ? raw : [raw])
+    .flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [String(v)]))
+    .filter(Boolean);
   const allowed: StatusCallbackEvent[] = ['initiated', 'ringing', 'answered', 'completed'];
   for (const item of items) {
     if (!(allowed as string[]).includes(item)) throw bad('StatusCallbackEvent', `StatusCallbackEvent must be among: ${allowed.join(', ')}`);
@@ -108,11 +113,13 @@ export function attributes(params: Params): Record<string, string> {
     throw bad('ParticipantAttributes', 'ParticipantAttributes must be a JSON object of strings');
   }
   const entries = Object.entries(parsed);
-  if (entries.length > MAX_ATTRIBUTES) throw bad('ParticipantAttributes', `ParticipantAttributes may hold at most ${MAX_ATTRIBUTES} entries`);
+  if (entries.length > MAX_ATTRIBUTES)
+    throw bad('ParticipantAttributes', `ParticipantAttributes may hold at most ${MAX_ATTRIBUTES} entries`);
   const out: Record<string, string> = {};
   for (const [key, value] of entries) {
     if (typeof value !== 'string') throw bad('ParticipantAttributes', `ParticipantAttributes.${clean(key, 64)} must be a string`);
-    if (!key || codePointLength(key) > 64 || hasUnsafeCharacters(key)) throw bad('ParticipantAttributes', 'ParticipantAttributes keys must be 1 to 64 printable characters');
+    if (!key || codePointLength(key) > 64 || hasUnsafeCharacters(key))
+      throw bad('ParticipantAttributes', 'ParticipantAttributes keys must be 1 to 64 printable characters');
     // The service's own attributes describe the call; a request must not be able to forge them.
     if (isReservedAttribute(key)) throw bad('ParticipantAttributes', `ParticipantAttributes.${key} is reserved`);
     if (codePointLength(value) > LIMITS.attribute || hasUnsafeCharacters(value)) {

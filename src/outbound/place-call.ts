@@ -58,7 +58,9 @@ function prepare(env: Env, event: Record<string, unknown>, deps: OutboundDepende
   const liveKit = readLiveKitSettings(env);
   const outbound = readOutboundSettings(env);
   if (!liveKit.ok || !outbound.ok) {
-    const { reply, message } = misconfigured(describeProblems([...(liveKit.ok ? [] : liveKit.problems), ...(outbound.ok ? [] : outbound.problems)]));
+    const { reply, message } = misconfigured(
+      describeProblems([...(liveKit.ok ? [] : liveKit.problems), ...(outbound.ok ? [] : outbound.problems)]),
+    );
     return { reply, fields: { outcome: 'error', reason: message } };
   }
   // Unlike incoming, a broken routes file stops outbound: a route may narrow
@@ -74,7 +76,10 @@ function prepare(env: Env, event: Record<string, unknown>, deps: OutboundDepende
     return { liveKit: liveKit.value, settings, request: readOutboundRequest(event, settings) };
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    return { reply: errorReply(error.status, error.error), fields: { route: settings.route, outcome: 'invalid', reason: `${error.error.code} ${error.error.field ?? ''}` } };
+    return {
+      reply: errorReply(error.status, error.error),
+      fields: { route: settings.route, outcome: 'invalid', reason: `${error.error.code} ${error.error.field ?? ''}` },
+    };
   }
 }
 
@@ -106,17 +111,26 @@ async function openSession(env: Env, prepared: Prepared, deps: OutboundDependenc
     const failure = error instanceof LiveKitError ? error : new LiveKitError('unreachable', 'LiveKit failed');
     const timedOut = failure.kind === 'timeout';
     // A timed-out request may still have created the hidden participant.
-    if (timedOut) await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 200)).removeParticipant(request.roomName, request.participantIdentity);
+    if (timedOut)
+      await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 200)).removeParticipant(request.roomName, request.participantIdentity);
     const reply = errorReply(timedOut ? 504 : 502, {
       code: timedOut ? 'livekit-timeout' : 'livekit-error',
-      message: timedOut ? 'LiveKit did not answer in time; no call was placed' : `LiveKit could not create the session (${failure.kind}); no call was placed`,
+      message: timedOut
+        ? 'LiveKit did not answer in time; no call was placed'
+        : `LiveKit could not create the session (${failure.kind}); no call was placed`,
     });
     return { reply, fields: { outcome: 'livekit-failed', reason: `livekit ${failure.kind}: ${failure.message}` } };
   }
 }
 
 /** Places the Twilio call into the session; the call, or the reply after closing the session. */
-async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps: OutboundDependencies, budget: Budget): Promise<{ sid: string; status: string } | Stop> {
+async function placeCall(
+  env: Env,
+  prepared: Prepared,
+  connectUrl: string,
+  deps: OutboundDependencies,
+  budget: Budget,
+): Promise<{ sid: string; status: string } | Stop> {
   const { liveKit, settings, request } = prepared;
   const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200, 500);
   const params = callCreateParams({
@@ -129,10 +143,16 @@ async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps:
     return await withDeadline(deps.twilio(twilioTimeout).calls.create(params), twilioTimeout + 100, 'Twilio');
   } catch (error) {
     const failure = classifyTwilioFailure(error);
-    const removal = await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)).removeParticipant(request.roomName, request.participantIdentity);
+    const removal = await deps
+      .rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200))
+      .removeParticipant(request.roomName, request.participantIdentity);
     return {
       reply: errorReply(failure.status, failure.error),
-      fields: { outcome: 'twilio-failed', reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '), participantRemoved: removal },
+      fields: {
+        outcome: 'twilio-failed',
+        reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '),
+        participantRemoved: removal,
+      },
     };
   }
 }
@@ -164,6 +184,11 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   const { request } = prepared;
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
   const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, { 'twilio.callSid': call.sid });
-  const reply = jsonReply(200, { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status });
+  const reply = jsonReply(200, {
+    callSid: call.sid,
+    roomName: request.roomName,
+    participantIdentity: request.participantIdentity,
+    status: call.status,
+  });
   return finish({ reply, fields: { outcome: 'placed', callSidAttribute: tagged } });
 }

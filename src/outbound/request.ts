@@ -56,20 +56,36 @@ export interface OutboundRequest {
 
 /** The parameters `outbound` reads. Names are case-sensitive, as in Twilio's API. */
 export const PARAMETERS = [
-  'To', 'From', 'RoomName', 'ParticipantIdentity', 'ParticipantName', 'ParticipantMetadata',
-  'ParticipantAttributes', 'AgentName', 'AgentMetadata', 'DestinationCountry', 'Timeout', 'TimeLimit',
-  'MachineDetection', 'AsyncAmd', 'AsyncAmdStatusCallback', 'AsyncAmdStatusCallbackMethod',
-  'StatusCallback', 'StatusCallbackEvent', 'StatusCallbackMethod', 'Record',
+  'To',
+  'From',
+  'RoomName',
+  'ParticipantIdentity',
+  'ParticipantName',
+  'ParticipantMetadata',
+  'ParticipantAttributes',
+  'AgentName',
+  'AgentMetadata',
+  'DestinationCountry',
+  'Timeout',
+  'TimeLimit',
+  'MachineDetection',
+  'AsyncAmd',
+  'AsyncAmdStatusCallback',
+  'AsyncAmdStatusCallbackMethod',
+  'StatusCallback',
+  'StatusCallbackEvent',
+  'StatusCallbackMethod',
+  'Record',
 ] as const;
 
 const BY_LOWER = new Map(PARAMETERS.map((name) => [name.toLowerCase(), name]));
-
 
 /** A near miss (`to`, `ROOMNAME`) is an error that names the expected spelling. */
 function checkSpelling(params: Record<string, unknown>): void {
   for (const key of Object.keys(params)) {
     const expected = BY_LOWER.get(key.toLowerCase());
-    if (expected && expected !== key) throw bad(key, `Unknown parameter ${key}: parameter names are case-sensitive, use ${expected}`, 'misspelled-parameter');
+    if (expected && expected !== key)
+      throw bad(key, `Unknown parameter ${key}: parameter names are case-sensitive, use ${expected}`, 'misspelled-parameter');
   }
 }
 
@@ -79,7 +95,11 @@ function destination(params: Record<string, unknown>, settings: OutboundSettings
   const kind = addressKind(to);
   if (kind === 'client' || kind === 'sip') {
     if (!settings.allowAddresses) {
-      throw new RequestError(403, { code: 'destination-not-allowed', message: 'To may not be a client: or sip: address on this service', field: 'To' });
+      throw new RequestError(403, {
+        code: 'destination-not-allowed',
+        message: 'To may not be a client: or sip: address on this service',
+        field: 'To',
+      });
     }
     if (codePointLength(to) > 256 || hasUnsafeCharacters(to) || /\s/.test(to)) throw bad('To', 'To is not a valid address');
     return { to, country: '' };
@@ -89,7 +109,8 @@ function destination(params: Record<string, unknown>, settings: OutboundSettings
   if (!verdict.allowed) {
     throw new RequestError(403, {
       code: verdict.reason === 'blocked' ? 'destination-blocked' : 'destination-not-allowed',
-      message: verdict.reason === 'blocked' ? 'To is in a premium-rate or blocked range' : 'To is outside the destinations this service may call',
+      message:
+        verdict.reason === 'blocked' ? 'To is in a premium-rate or blocked range' : 'To is outside the destinations this service may call',
       field: 'To',
     });
   }
@@ -106,7 +127,11 @@ export function readOutboundRequest(
 
   const from = scalar(params, 'From') ?? settings.callerIds[0]!;
   if (!settings.callerIds.includes(from)) {
-    throw new RequestError(403, { code: 'caller-id-not-allowed', message: 'From must be one of the caller IDs configured for this service', field: 'From' });
+    throw new RequestError(403, {
+      code: 'caller-id-not-allowed',
+      message: 'From must be one of the caller IDs configured for this service',
+      field: 'From',
+    });
   }
 
   const id = makeId();
@@ -117,7 +142,8 @@ export function readOutboundRequest(
   const participantAttributes = attributes(params);
   const agentName = name(params, 'AgentName', 128);
   const agentMetadata =
-    text(params, 'AgentMetadata', LIMITS.metadata) ?? (settings.agentMetadata || JSON.stringify({ direction: 'outbound', to, from, roomName }));
+    text(params, 'AgentMetadata', LIMITS.metadata) ??
+    (settings.agentMetadata || JSON.stringify({ direction: 'outbound', to, from, roomName }));
 
   const countryParam = scalar(params, 'DestinationCountry');
   if (countryParam !== undefined && !COUNTRY_CODE.test(countryParam)) {

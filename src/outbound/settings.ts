@@ -29,51 +29,66 @@ export interface OutboundSettings {
   statusCallbacks: boolean;
 }
 
-
 export const readOutboundSettings = memoizedRead(
   [
-    'OUTBOUND_CALLER_IDS', 'OUTBOUND_ALLOWED_DESTINATIONS', 'OUTBOUND_BLOCKED_PREFIXES', 'OUTBOUND_ROOM_PREFIX',
-    'OUTBOUND_ALLOW_ADDRESSES', 'OUTBOUND_TWIML_MODE', 'AGENT_NAMES', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE',
-    'OUTBOUND_GREETING', 'OUTBOUND_CONNECT_ACTION_URL', 'TWILIO_TIMEOUT_MS', 'OUTBOUND_STATUS_CALLBACKS',
+    'OUTBOUND_CALLER_IDS',
+    'OUTBOUND_ALLOWED_DESTINATIONS',
+    'OUTBOUND_BLOCKED_PREFIXES',
+    'OUTBOUND_ROOM_PREFIX',
+    'OUTBOUND_ALLOW_ADDRESSES',
+    'OUTBOUND_TWIML_MODE',
+    'AGENT_NAMES',
+    'GREETING',
+    'GREETING_VOICE',
+    'GREETING_LANGUAGE',
+    'OUTBOUND_GREETING',
+    'OUTBOUND_CONNECT_ACTION_URL',
+    'TWILIO_TIMEOUT_MS',
+    'OUTBOUND_STATUS_CALLBACKS',
   ],
   (env: Env): Read<OutboundSettings> => {
-  const reader = new EnvReader(env);
-  const callerIds = reader.list('OUTBOUND_CALLER_IDS');
-  if (callerIds.length === 0) reader.problem('OUTBOUND_CALLER_IDS', 'is required: the E.164 numbers outbound calls may come from');
-  for (const id of callerIds) if (!isE164(id)) reader.problem('OUTBOUND_CALLER_IDS', `has "${clean(id, 20)}", which is not an E.164 number`);
+    const reader = new EnvReader(env);
+    const callerIds = reader.list('OUTBOUND_CALLER_IDS');
+    if (callerIds.length === 0) reader.problem('OUTBOUND_CALLER_IDS', 'is required: the E.164 numbers outbound calls may come from');
+    for (const id of callerIds)
+      if (!isE164(id)) reader.problem('OUTBOUND_CALLER_IDS', `has "${clean(id, 20)}", which is not an E.164 number`);
 
-  const countries = new Set<string>();
-  const prefixes: string[] = [];
-  const allowed = reader.list('OUTBOUND_ALLOWED_DESTINATIONS');
-  for (const entry of allowed) {
-    const upper = entry.toUpperCase();
-    if (COUNTRY_CODE.test(upper)) countries.add(upper);
-    else if (E164_PREFIX.test(entry)) prefixes.push(entry);
-    else reader.problem('OUTBOUND_ALLOWED_DESTINATIONS', `has "${clean(entry, 20)}": use ISO country codes (US) or E.164 prefixes (+1415)`);
-  }
-  // By default a deployment dials only the countries its own numbers are in.
-  if (allowed.length === 0) for (const id of callerIds) if (countryOf(id)) countries.add(countryOf(id));
+    const countries = new Set<string>();
+    const prefixes: string[] = [];
+    const allowed = reader.list('OUTBOUND_ALLOWED_DESTINATIONS');
+    for (const entry of allowed) {
+      const upper = entry.toUpperCase();
+      if (COUNTRY_CODE.test(upper)) countries.add(upper);
+      else if (E164_PREFIX.test(entry)) prefixes.push(entry);
+      else
+        reader.problem('OUTBOUND_ALLOWED_DESTINATIONS', `has "${clean(entry, 20)}": use ISO country codes (US) or E.164 prefixes (+1415)`);
+    }
+    // By default a deployment dials only the countries its own numbers are in.
+    if (allowed.length === 0) for (const id of callerIds) if (countryOf(id)) countries.add(countryOf(id));
 
-  const blocked = [...PREMIUM_PREFIXES];
-  for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
-    if (E164_PREFIX.test(entry)) blocked.push(entry);
-    else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
-  }
+    const blocked = [...PREMIUM_PREFIXES];
+    for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
+      if (E164_PREFIX.test(entry)) blocked.push(entry);
+      else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
+    }
 
-  const roomPrefix = readRoomPrefix(reader, 'OUTBOUND_ROOM_PREFIX', 'call-out-');
+    const roomPrefix = readRoomPrefix(reader, 'OUTBOUND_ROOM_PREFIX', 'call-out-');
 
-  const voice = readGreeting(reader);
-  return finish(reader, {
-    callerIds,
-    destinations: { countries, prefixes, blocked },
-    allowAddresses: reader.flag('OUTBOUND_ALLOW_ADDRESSES', false),
-    twimlMode: reader.oneOf<OutboundTwimlMode>('OUTBOUND_TWIML_MODE', ['url', 'inline'], 'url'),
-    roomPrefix,
-    agentNames: reader.list('AGENT_NAMES').map((n) => clean(n, 128)).filter(Boolean),
-    greeting: { ...voice, text: clean(reader.text('OUTBOUND_GREETING'), LIMITS.speech) },
-    connectActionUrl: parseActionUrl(reader, 'OUTBOUND_CONNECT_ACTION_URL'),
-    twilioTimeoutMs: reader.integer('TWILIO_TIMEOUT_MS', 3500, 500, 4500),
-    statusCallbacks: reader.flag('OUTBOUND_STATUS_CALLBACKS', true),
-  });
-},
+    const voice = readGreeting(reader);
+    return finish(reader, {
+      callerIds,
+      destinations: { countries, prefixes, blocked },
+      allowAddresses: reader.flag('OUTBOUND_ALLOW_ADDRESSES', false),
+      twimlMode: reader.oneOf<OutboundTwimlMode>('OUTBOUND_TWIML_MODE', ['url', 'inline'], 'url'),
+      roomPrefix,
+      agentNames: reader
+        .list('AGENT_NAMES')
+        .map((n) => clean(n, 128))
+        .filter(Boolean),
+      greeting: { ...voice, text: clean(reader.text('OUTBOUND_GREETING'), LIMITS.speech) },
+      connectActionUrl: parseActionUrl(reader, 'OUTBOUND_CONNECT_ACTION_URL'),
+      twilioTimeoutMs: reader.integer('TWILIO_TIMEOUT_MS', 3500, 500, 4500),
+      statusCallbacks: reader.flag('OUTBOUND_STATUS_CALLBACKS', true),
+    });
+  },
 );

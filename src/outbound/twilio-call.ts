@@ -98,7 +98,11 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
   if (error instanceof DeadlineError || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
-    return { status: 504, uncertain: true, error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the LiveKit session was closed, so no call will connect' } };
+    return {
+      status: 504,
+      uncertain: true,
+      error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the LiveKit session was closed, so no call will connect' },
+    };
   }
   return {
     status: 502,

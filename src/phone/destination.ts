@@ -12,14 +12,28 @@ import { isE164 } from './address';
  * guard, and OUTBOUND_BLOCKED_PREFIXES adds to this list.
  */
 export const PREMIUM_PREFIXES: readonly string[] = [
-  '+1900', '+1976', // NANP premium
-  '+4470', '+4487', '+4490', '+4491', '+4498', // UK personal numbering and premium
-  '+49137', '+49900', // Germany
+  '+1900',
+  '+1976', // NANP premium
+  '+4470',
+  '+4487',
+  '+4490',
+  '+4491',
+  '+4498', // UK personal numbering and premium
+  '+49137',
+  '+49900', // Germany
   '+3389', // France
-  '+39892', '+39895', '+39899', // Italy
-  '+34803', '+34806', '+34807', '+34905', // Spain
+  '+39892',
+  '+39895',
+  '+39899', // Italy
+  '+34803',
+  '+34806',
+  '+34807',
+  '+34905', // Spain
   '+61190', // Australia
-  '+870', '+881', '+882', '+883', // satellite and international networks
+  '+870',
+  '+881',
+  '+882',
+  '+883', // satellite and international networks
 ];
 
 export interface DestinationPolicy {
@@ -32,8 +46,7 @@ export interface DestinationPolicy {
 }
 
 export type DestinationVerdict =
-  | { allowed: true; country: string }
-  | { allowed: false; reason: 'blocked' | 'not-allowed'; country: string };
+  { allowed: true; country: string } | { allowed: false; reason: 'blocked' | 'not-allowed'; country: string };
 
 /** The ISO country of an E.164 number (resolving shared codes such as +1), or ''. */
 export function countryOf(number: string): string {

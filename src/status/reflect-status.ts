@@ -68,7 +68,8 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   }
 
   const participant = participantOf(env, event, deps.routes());
-  if (!participant) return done(jsonReply(200, { outcome: 'ignored' }), { outcome: 'ignored', reason: 'no room or identity for this call' });
+  if (!participant)
+    return done(jsonReply(200, { outcome: 'ignored' }), { outcome: 'ignored', reason: 'no room or identity for this call' });
   line.room = participant.room;
 
   const status = roomStatusOf(twilioStatus);
@@ -103,8 +104,9 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   });
   const sent = await rooms.sendData(participant.room, STATUS_TOPIC, message);
   // Nobody answered: the hidden connector participant would otherwise wait for LiveKit's timeout.
-  const removed = changes['twilio.callStatus'] === 'hangup' && endedUnanswered(twilioStatus)
-    ? await rooms.removeParticipant(participant.room, participant.identity)
-    : undefined;
+  const removed =
+    changes['twilio.callStatus'] === 'hangup' && endedUnanswered(twilioStatus)
+      ? await rooms.removeParticipant(participant.room, participant.identity)
+      : undefined;
   return done(jsonReply(200, { outcome: 'updated' }), { outcome: 'updated', attributes: updated, dataMessage: sent, removed });
 }

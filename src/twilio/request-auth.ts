@@ -29,8 +29,14 @@ export function checkLocalSignature(
   if (verdict === 'missing') {
     return {
       reason: 'signature missing',
-      reply: errorReply(401, { code: 'signature-required', message: 'Sign the request with X-Twilio-Signature (see README: calling outbound)' }),
+      reply: errorReply(401, {
+        code: 'signature-required',
+        message: 'Sign the request with X-Twilio-Signature (see README: calling outbound)',
+      }),
     };
   }
-  return { reason: 'signature invalid', reply: errorReply(403, { code: 'signature-invalid', message: 'X-Twilio-Signature does not match this URL and these parameters' }) };
+  return {
+    reason: 'signature invalid',
+    reply: errorReply(403, { code: 'signature-invalid', message: 'X-Twilio-Signature does not match this URL and these parameters' }),
+  };
 }

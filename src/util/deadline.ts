@@ -1,6 +1,9 @@
 /** Thrown when an operation did not settle before its deadline. */
 export class DeadlineError extends Error {
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} did not answer within ${ms} ms`);
     this.name = 'DeadlineError';
   }

@@ -7,7 +7,8 @@
 // twilio helper escapes markup but lets these through, and any one of them
 // makes the whole TwiML document invalid XML (Twilio then plays its
 // "application error" to the caller).
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// With the u flag a paired surrogate is one code point, so \p{Cs} matches only lone ones.
+const UNSAFE = /[\p{Cc}\p{Cs}\ufffe\uffff]/gu;
 
 /** Removes control characters and caps the length (in code points, never splitting a pair). */
 export function clean(value: unknown, maxLength: number): string {
@@ -18,7 +19,7 @@ export function clean(value: unknown, maxLength: number): string {
 }
 
 // The same pattern without /g: `test` on a global pattern keeps state between calls.
-const HAS_UNSAFE = new RegExp(UNSAFE.source);
+const HAS_UNSAFE = new RegExp(UNSAFE.source, 'u');
 
 /** True when the value holds characters that {@link clean} would remove. */
 export function hasUnsafeCharacters(value: string): boolean {

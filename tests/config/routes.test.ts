@@ -15,7 +15,7 @@ import type { TwilioCalls } from '../../src/outbound/twilio-call';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { captureConsole } from '../support/logs';
-import { ACCOUNT_SID, callSid, invoke, localContext, signedEvent } from '../support/runtime';
+import { ACCOUNT_SID, ApiBody, callSid, invoke, localContext, signedEvent } from '../support/runtime';
 import { find, parseTwiml } from '../support/twiml';
 
 const EXAMPLE = readFileSync(path.join(__dirname, '..', '..', 'routes.example.json'), 'utf8');
@@ -46,7 +46,12 @@ describe('routes file validation names the route and the field', () => {
     ['a bad prefix', file(route({ numbers: [], prefixes: ['1415'] })), '"r"', 'prefixes'],
     ['no numbers or prefixes', file(route({ numbers: [] })), '"r"', 'numbers'],
     ['the same number in two routes', file(route({ name: 'a' }), route({ name: 'b' })), '"b"', 'numbers'],
-    ['the same prefix in two routes', file(route({ name: 'a', prefixes: ['+44'] }), route({ name: 'b', numbers: ['+14155550101'], prefixes: ['+44'] })), '"b"', 'prefixes'],
+    [
+      'the same prefix in two routes',
+      file(route({ name: 'a', prefixes: ['+44'] }), route({ name: 'b', numbers: ['+14155550101'], prefixes: ['+44'] })),
+      '"b"',
+      'prefixes',
+    ],
     ['two routes with one name', file(route({}), route({ numbers: ['+14155550101'] })), '"r"', 'name'],
     ['an unknown identity policy', file(route({ participantIdentity: 'email' })), '"r"', 'participantIdentity'],
     ['a bad room prefix', file(route({ roomPrefix: 'a b' })), '"r"', 'roomPrefix'],
@@ -73,9 +78,11 @@ describe('routes file validation names the route and the field', () => {
     expect(loaded.table.match('+14155550100')).toBe(DEFAULT_ROUTE);
     expect(loaded.error).toMatch(/route "x": numbers/);
     expect(loadRoutes(() => undefined)).toEqual({ table: expect.anything() });
-    expect(loadRoutes(() => {
-      throw new Error('EACCES');
-    }).error).toBe('routes file could not be read');
+    expect(
+      loadRoutes(() => {
+        throw new Error('EACCES');
+      }).error,
+    ).toBe('routes file could not be read');
   });
 });
 
@@ -166,7 +173,7 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
     expect(find(parseTwiml(String(reply.body)), 'Connect')!.attributes.action).toContain('FlowEvent=return');
   });
 
-  test('an unrouted number takes the environment\'s settings as the default route', async () => {
+  test("an unrouted number takes the environment's settings as the default route", async () => {
     const reply = await incoming(EXAMPLE, '+16175550100');
     const request = lastConnect();
     expect(request.agents.map((a) => a.agentName)).toEqual(['default-agent']);
@@ -175,7 +182,7 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
     expect(find(parseTwiml(String(reply.body)), 'Say')!.text).toBe('Default greeting.');
   });
 
-  test('a route\'s fallback message and number are used when LiveKit fails', async () => {
+  test("a route's fallback message and number are used when LiveKit fails", async () => {
     stand.behaviour = { kind: 'status', status: 503, code: 'unavailable', msg: 'down' };
     const root = parseTwiml(String((await incoming(EXAMPLE, '+14155550100')).body));
     expect(root.children.map((c) => c.name)).toEqual(['Say', 'Dial']);
@@ -193,11 +200,12 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
   test('the routes asset is read once per cold start and a broken one is logged once', async () => {
     let reads = 0;
     (globalThis as unknown as { Runtime: unknown }).Runtime = {
-      getAssets: () => ({ '/routes.json': { path: '/x', open: () => (reads += 1, '{"routes": 7}') } }),
+      getAssets: () => ({ '/routes.json': { path: '/x', open: () => ((reads += 1), '{"routes": 7}') } }),
     };
     try {
       jest.isolateModules(() => {
-        // A fresh copy of the module is a fresh cold start.
+        // A fresh copy of the module is a fresh cold start; only a require
+        // inside isolateModules gets one (an import is hoisted and shared).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { routesFromAssets } = require('../../src/config/routes-asset') as typeof import('../../src/config/routes-asset');
         for (let i = 0; i < 3; i += 1) expect(routesFromAssets().error).toMatch(/routes must be a list/);
@@ -219,10 +227,10 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
       now: Date.now,
       routes: () => loadRoutes(() => routesText),
     });
-    return { status: reply.status, body: reply.body as Record<string, any> };
+    return { status: reply.status, body: reply.body as unknown as ApiBody };
   }
 
-  test('outbound: the caller ID\'s route sets where calls may go', async () => {
+  test("outbound: the caller ID's route sets where calls may go", async () => {
     // From the UK number, the sales-uk route allows GB and IE, not the US.
     expect((await outbound(EXAMPLE, { To: '+442079460000', From: '+442071234567' })).status).toBe(200);
     expect(lastConnect().agents.map((a) => a.agentName)).toEqual(['sales-agent']);
@@ -259,7 +267,9 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
 
 describe('npm run routes:check (also run by the build)', () => {
   const check = (file: string) =>
-    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'run-ts.mjs'), 'src/deploy/routes-check-cli.ts', file], { encoding: 'utf8' });
+    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'run-ts.mjs'), 'src/deploy/routes-check-cli.ts', file], {
+      encoding: 'utf8',
+    });
 
   test('accepts a valid file', () => {
     const result = check(path.join(__dirname, '..', '..', 'routes.example.json'));

@@ -24,19 +24,33 @@ const good = (): Record<string, string> => ({
 });
 
 const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
-const client = (token = AUTH_TOKEN) => () => twilio(ACCOUNT_SID, token, { httpClient: twilioApi.httpClient(3000) }) as unknown as TwilioAccountApi;
+const client =
+  (token = AUTH_TOKEN) =>
+  () =>
+    twilio(ACCOUNT_SID, token, { httpClient: twilioApi.httpClient(3000) }) as unknown as TwilioAccountApi;
 
 describe('doctor: the settings as the service reads them', () => {
   test('a good .env passes every check', async () => {
     const checks = await runDoctor(good(), { routesText: EXAMPLE_ROUTES });
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.map((c) => c.name)).toEqual([
-      'LiveKit settings', 'Twilio credentials', 'Signature checking', 'Incoming settings', 'Greeting and fallback', 'Outbound settings', 'Routes',
+      'LiveKit settings',
+      'Twilio credentials',
+      'Signature checking',
+      'Incoming settings',
+      'Greeting and fallback',
+      'Outbound settings',
+      'Routes',
     ]);
   });
 
   test.each([
-    ['LIVEKIT_URL over plain http to a remote host', { LIVEKIT_URL: 'http://livekit.example.com' }, 'LiveKit settings', 'LIVEKIT_URL must start with wss://'],
+    [
+      'LIVEKIT_URL over plain http to a remote host',
+      { LIVEKIT_URL: 'http://livekit.example.com' },
+      'LiveKit settings',
+      'LIVEKIT_URL must start with wss://',
+    ],
     ['no LiveKit secret', { LIVEKIT_API_SECRET: '' }, 'LiveKit settings', 'LIVEKIT_API_SECRET is required'],
     ['a malformed account SID', { ACCOUNT_SID: 'AC123' }, 'Twilio credentials', 'ACCOUNT_SID'],
     ['signature checking off', { TWILIO_SIGNATURE_VALIDATION: 'false' }, 'Signature checking', 'anyone who finds the URL'],
@@ -82,7 +96,10 @@ describe('doctor --live: credentials proven against the stand-ins', () => {
     const env = { ...good(), OUTBOUND_CALLER_IDS: '+14155550100,+14155550101' };
     const checks = byName(await runDoctor(env, { live: { twilio: client() } }));
     expect(checks['Number +14155550100']).toMatchObject({ ok: false, detail: expect.stringContaining('https://old.example.com/voice') });
-    expect(checks['Number +14155550101']).toMatchObject({ ok: true, detail: expect.stringContaining('not a Twilio number on this account') });
+    expect(checks['Number +14155550101']).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('not a Twilio number on this account'),
+    });
   });
 });
 
@@ -91,8 +108,21 @@ describe('npm run doctor', () => {
   const run = (env: Record<string, string>, args: string[] = [], processEnv: Record<string, string> = {}) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'doctor-env-'));
     const file = path.join(dir, '.env');
-    writeFileSync(file, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n'));
-    const argv = [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/doctor-cli.ts', '--env', file, '--routes', path.join(dir, 'none.json'), ...args];
+    writeFileSync(
+      file,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
+    const argv = [
+      path.join(ROOT, 'scripts', 'run-ts.mjs'),
+      'src/deploy/doctor-cli.ts',
+      '--env',
+      file,
+      '--routes',
+      path.join(dir, 'none.json'),
+      ...args,
+    ];
     return new Promise<{ status: number | null; stdout: string }>((resolve) => {
       execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...processEnv } }, (error, stdout) => {
         resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });

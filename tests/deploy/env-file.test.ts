@@ -1,11 +1,19 @@
 import { parseEnvText, uploadedVariables } from '../../src/deploy/env-file';
 import { contextSize, formatPreflight, preflight } from '../../src/deploy/preflight';
 
-const target = { dependencies: { '@twilio/runtime-handler': '2.0.1', twilio: '5.13.1' }, runtime: 'node22', serviceName: 'svc', environment: 'dev', functionPaths: ['/incoming', '/outbound'] };
+const target = {
+  dependencies: { '@twilio/runtime-handler': '2.0.1', twilio: '5.13.1' },
+  runtime: 'node22',
+  serviceName: 'svc',
+  environment: 'dev',
+  functionPaths: ['/incoming', '/outbound'],
+};
 
 describe('.env as the deploy reads it', () => {
   test('values as dotenv 6 gives them: comments kept, one quote stripped at each end, trimmed', () => {
-    const file = parseEnvText(['A=plain', 'B=with # comment', 'C="quoted # not a comment"', "D='x\"", 'E= spaced ', 'export F=1', 'G='].join('\n'));
+    const file = parseEnvText(
+      ['A=plain', 'B=with # comment', 'C="quoted # not a comment"', 'D=\'x"', 'E= spaced ', 'export F=1', 'G='].join('\n'),
+    );
     expect(file.values).toEqual({ A: 'plain', B: 'with # comment', C: 'quoted # not a comment', D: 'x', E: 'spaced', G: '' });
     expect(file.misread.map((m) => m.variable)).toEqual(['B', 'D']);
     expect(file.skippedLines).toEqual([6]);

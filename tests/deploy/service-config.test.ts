@@ -7,10 +7,7 @@ import path from 'node:path';
 import { ROOT } from '../support/twilio-run';
 
 // twilio-run's own reader, the one `start`, `deploy` and the CLI plugin use.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { readSpecializedConfig } = require('twilio-run/dist/config/global') as {
-  readSpecializedConfig: (cwd: string, file: string | undefined, command: string, opts?: object) => Record<string, unknown>;
-};
+import { readSpecializedConfig } from 'twilio-run/dist/config/global';
 
 const serviceConfig = JSON.parse(readFileSync(path.join(ROOT, '.twilioserviceconfig'), 'utf8')) as Record<string, unknown>;
 
@@ -24,8 +21,8 @@ describe('.twilioserviceconfig', () => {
     });
   });
 
-  test.each(['deploy', 'start'])('twilio-run %s resolves it from the project root with no flags', (command) => {
-    const resolved = readSpecializedConfig(ROOT, undefined, command, {});
+  test.each(['deploy', 'start'] as const)('twilio-run %s resolves it from the project root with no flags', (command) => {
+    const resolved = readSpecializedConfig(ROOT, '', command, {}) as Record<string, unknown>;
     expect(resolved.functionsFolder).toBe('dist/functions');
     expect(resolved.assetsFolder).toBe('dist/assets');
     expect(resolved.runtime).toBe('node22');
@@ -39,7 +36,8 @@ describe('.twilioserviceconfig', () => {
       const code = readFileSync(full, 'utf8');
       // Only what the runtime provides may stay outside the bundle.
       const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
-      for (const name of required) expect(name).toMatch(/^(node:|twilio($|\/)|crypto$|http$|https$|url$|util$|buffer$|events$|stream$|net$|tls$|zlib$|os$|path$|fs$)/);
+      for (const name of required)
+        expect(name).toMatch(/^(node:|twilio($|\/)|crypto$|http$|https$|url$|util$|buffer$|events$|stream$|net$|tls$|zlib$|os$|path$|fs$)/);
     }
   });
 });

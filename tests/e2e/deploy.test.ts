@@ -32,7 +32,8 @@ const settings = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const npmDeploy = (dir: string, args: string[] = []) => runCommand('npm', ['run', '--silent', 'deploy', '--', ...args], dir, api.proxyEnv());
+const npmDeploy = (dir: string, args: string[] = []) =>
+  runCommand('npm', ['run', '--silent', 'deploy', '--', ...args], dir, api.proxyEnv());
 const cliDeploy = (dir: string, args: string[] = [], env: Record<string, string> = {}) =>
   runCommand(process.execPath, [path.join(ROOT, 'tests', 'fixtures', 'cli-plugin-deploy.js'), ...args], dir, {
     ...api.proxyEnv(),
@@ -65,10 +66,20 @@ describe.each([
     const live = expectLiveService(result.output);
 
     const uploaded = live.versions.map((v) => `${v.kind} ${v.path} ${v.visibility}`).sort();
-    expect(uploaded).toEqual(['asset /routes.json private', 'function /incoming public', 'function /outbound protected', 'function /status protected']);
+    expect(uploaded).toEqual([
+      'asset /routes.json private',
+      'function /incoming public',
+      'function /outbound protected',
+      'function /status protected',
+    ]);
     // Only the build: bundles from dist, never the TypeScript sources.
     for (const version of live.versions.filter((v) => v.kind === 'function')) {
-      expect(version.content).toBe(readFileSync(path.join(dir, 'dist', 'functions', `${version.path.slice(1)}${version.visibility === 'protected' ? '.protected' : ''}.js`), 'utf8'));
+      expect(version.content).toBe(
+        readFileSync(
+          path.join(dir, 'dist', 'functions', `${version.path.slice(1)}${version.visibility === 'protected' ? '.protected' : ''}.js`),
+          'utf8',
+        ),
+      );
       expect(version.content).not.toMatch(/^import /m);
     }
     expect(live.build.runtime).toBe('node22');
@@ -150,27 +161,47 @@ describe('the Serverless stand-in refuses what the platform refuses', () => {
   // Straight at the API with the toolkit's own client, so these prove the
   // stand-in, not the preflight.
   const send = async (requests: { method: string; path: string; form?: Record<string, string> }[]) => {
-    const result = await runCommand(process.execPath, [path.join(ROOT, 'tests', 'fixtures', 'serverless-requests.js'), JSON.stringify(requests)], ROOT, {
-      ...api.proxyEnv(),
-      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    });
-    return result.output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const result = await runCommand(
+      process.execPath,
+      [path.join(ROOT, 'tests', 'fixtures', 'serverless-requests.js'), JSON.stringify(requests)],
+      ROOT,
+      {
+        ...api.proxyEnv(),
+        TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      },
+    );
+    return result.output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   };
   const newService = { method: 'post', path: 'Services', form: { UniqueName: 'svc', FriendlyName: 'svc' } };
 
   test.each(['2.1.0', '2.0.3', '2.0.2'])('a build with handler %s is refused with 20001', async (version) => {
     const [, build] = await send([
       newService,
-      { method: 'post', path: 'Services/{ZS}/Builds', form: { Dependencies: `"${JSON.stringify([{ name: '@twilio/runtime-handler', version }])}"`, Runtime: 'node22' } },
+      {
+        method: 'post',
+        path: 'Services/{ZS}/Builds',
+        form: { Dependencies: `"${JSON.stringify([{ name: '@twilio/runtime-handler', version }])}"`, Runtime: 'node22' },
+      },
     ]);
-    expect(build).toMatchObject({ code: 20001, status: 400, message: expect.stringContaining(`No matching version found for @twilio/runtime-handler@${version}`) });
+    expect(build).toMatchObject({
+      code: 20001,
+      status: 400,
+      message: expect.stringContaining(`No matching version found for @twilio/runtime-handler@${version}`),
+    });
   });
 
   test('a build with the pinned handler on node22 is accepted', async () => {
     const [, build] = await send([
       newService,
-      { method: 'post', path: 'Services/{ZS}/Builds', form: { Dependencies: `"${JSON.stringify([{ name: '@twilio/runtime-handler', version: HANDLER }])}"`, Runtime: 'node22' } },
+      {
+        method: 'post',
+        path: 'Services/{ZS}/Builds',
+        form: { Dependencies: `"${JSON.stringify([{ name: '@twilio/runtime-handler', version: HANDLER }])}"`, Runtime: 'node22' },
+      },
     ]);
     expect(build).toMatchObject({ status: 'building', runtime: 'node22' });
   });

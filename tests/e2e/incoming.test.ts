@@ -50,7 +50,7 @@ const webhook = (n: number) => ({
 });
 
 describe('twilio-run serving dist/functions/incoming', () => {
-  test('a signed webhook is answered with TwiML streaming into the call\'s room', async () => {
+  test("a signed webhook is answered with TwiML streaming into the call's room", async () => {
     const reply = await server.post('/incoming', webhook(1), { authToken: AUTH_TOKEN });
     expect(reply.status).toBe(200);
     expect(reply.contentType).toMatch(/^text\/xml/);
@@ -77,7 +77,7 @@ describe('twilio-run serving dist/functions/incoming', () => {
     expect(reply.ms).toBeLessThan(5000);
   });
 
-  test('the process log has the call\'s line and no secret, JWT or stream URL', async () => {
+  test("the process log has the call's line and no secret, JWT or stream URL", async () => {
     await server.post('/incoming', webhook(4), { authToken: AUTH_TOKEN });
     await new Promise((r) => setTimeout(r, 200));
     expect(server.output).toContain(`"callSid":"${callSid(4)}"`);

@@ -55,7 +55,11 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     expect(reply.status).toBe(200);
     const body = JSON.parse(reply.body);
     expect(twilioApi.calls).toHaveLength(1);
-    expect(twilioApi.calls[0]!.params).toMatchObject({ To: '+14155550123', From: '+14155550100', Url: liveKit.connectUrls.get('run-1')!.replace('wss:', 'https:') });
+    expect(twilioApi.calls[0]!.params).toMatchObject({
+      To: '+14155550123',
+      From: '+14155550100',
+      Url: liveKit.connectUrls.get('run-1')!.replace('wss:', 'https:'),
+    });
     expect(body).toMatchObject({ roomName: 'run-1', status: 'queued', callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/) });
     const request = liveKit.calls('Connector.ConnectTwilioCall')[0]!.body as ConnectTwilioCallRequest;
     expect(request.twilioCallDirection).toBe(1);
@@ -76,7 +80,22 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     writeFileSync(envFile, `AUTH_TOKEN=${AUTH_TOKEN}\n`);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/call-cli.ts', '--to', '+14155550124', '--room', 'run-2', '--agent', 'sales', '--param', 'Timeout=20', '--url', `${server.baseUrl}/outbound`, '--env', envFile],
+      [
+        path.join(ROOT, 'scripts', 'run-ts.mjs'),
+        'src/deploy/call-cli.ts',
+        '--to',
+        '+14155550124',
+        '--room',
+        'run-2',
+        '--agent',
+        'sales',
+        '--param',
+        'Timeout=20',
+        '--url',
+        `${server.baseUrl}/outbound`,
+        '--env',
+        envFile,
+      ],
       { cwd: ROOT },
     );
     const printed = JSON.parse(stdout);
@@ -90,10 +109,23 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'call-env-'));
     const envFile = path.join(dir, '.env');
     writeFileSync(envFile, 'AUTH_TOKEN=not-the-token\n');
-    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/call-cli.ts', '--to', '+14155550124', '--url', `${server.baseUrl}/outbound`, '--env', envFile], {
-      cwd: ROOT,
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'AUTH_TOKEN')),
-    });
+    const run = promisify(execFile)(
+      process.execPath,
+      [
+        path.join(ROOT, 'scripts', 'run-ts.mjs'),
+        'src/deploy/call-cli.ts',
+        '--to',
+        '+14155550124',
+        '--url',
+        `${server.baseUrl}/outbound`,
+        '--env',
+        envFile,
+      ],
+      {
+        cwd: ROOT,
+        env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'AUTH_TOKEN')),
+      },
+    );
     await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('signature-invalid') });
     expect(twilioApi.calls).toHaveLength(0);
   });

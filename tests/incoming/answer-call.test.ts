@@ -190,7 +190,9 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
     const reply = await call({ LIVEKIT_URL: `http://127.0.0.1:${port}` });
     expect(reply.status).toBe(200);
     expectFallback(reply.body);
-    expect(JSON.parse(logs.find((l) => l.includes('"fallback"'))!)).toMatchObject({ reason: expect.stringContaining('livekit unreachable') });
+    expect(JSON.parse(logs.find((l) => l.includes('"fallback"'))!)).toMatchObject({
+      reason: expect.stringContaining('livekit unreachable'),
+    });
   });
 
   test('LiveKit never answering: the fallback comes inside the deadline', async () => {
@@ -283,7 +285,11 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
 
   test('the fallback message is configurable and forwards to the fallback number', async () => {
     stand.behaviour = { kind: 'status', status: 500, code: 'internal', msg: 'down' };
-    const reply = await call({ FALLBACK_MESSAGE: 'One moment, transferring you.', FALLBACK_NUMBER: '+14155550111', GREETING_VOICE: 'alice' });
+    const reply = await call({
+      FALLBACK_MESSAGE: 'One moment, transferring you.',
+      FALLBACK_NUMBER: '+14155550111',
+      GREETING_VOICE: 'alice',
+    });
     const root = parseTwiml(reply.body);
     expect(root.children.map((c) => c.name)).toEqual(['Say', 'Dial']);
     expect(root.children[0]!.text).toBe('One moment, transferring you.');

@@ -3,7 +3,7 @@ import { handler } from '../../src/functions/outbound.protected';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { captureConsole, expectNoSecrets } from '../support/logs';
-import { ACCOUNT_SID, AUTH_TOKEN, invoke, localContext, signedEvent } from '../support/runtime';
+import { ACCOUNT_SID, ApiBody, AUTH_TOKEN, invoke, localContext, signedEvent } from '../support/runtime';
 import twilio from 'twilio';
 import { freePort } from '../support/twilio-run';
 import { loopbackHttpClient } from '../support/twilio-stand-in';
@@ -43,7 +43,7 @@ function context(extra: Record<string, string> = {}) {
 async function post(params: Record<string, string>, extra: Record<string, string> = {}) {
   const ctx = context(extra);
   const reply = await invoke(handler, ctx, signedEvent(ctx, params));
-  return { ...reply, json: JSON.parse(reply.body) as Record<string, any> };
+  return { ...reply, json: JSON.parse(reply.body) as ApiBody };
 }
 
 function nothingCreated() {
@@ -80,7 +80,12 @@ describe('outbound: placing a call', () => {
       'twilio.phoneNumber': '+14155550123',
     });
     expect(request.agents.map((a) => a.agentName)).toEqual(['outbound-agent']);
-    expect(JSON.parse(request.agents[0]!.metadata)).toEqual({ direction: 'outbound', to: '+14155550123', from: '+14155550100', roomName: request.roomName });
+    expect(JSON.parse(request.agents[0]!.metadata)).toEqual({
+      direction: 'outbound',
+      to: '+14155550123',
+      from: '+14155550100',
+      roomName: request.roomName,
+    });
 
     expect(twilioApi.calls).toHaveLength(1);
     const placed = twilioApi.calls[0]!.params;
@@ -89,7 +94,12 @@ describe('outbound: placing a call', () => {
     expect(placed.Url).toBe(liveKit.connectUrls.get(request.roomName)!.replace(/^wss:/, 'https:'));
     expect(placed.Twiml).toBeUndefined();
 
-    expect(reply.json).toEqual({ callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/), roomName: request.roomName, participantIdentity: request.participantIdentity, status: 'queued' });
+    expect(reply.json).toEqual({
+      callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/),
+      roomName: request.roomName,
+      participantIdentity: request.participantIdentity,
+      status: 'queued',
+    });
     const update = liveKit.calls('RoomService.UpdateParticipant')[0]!.body as UpdateParticipantRequest;
     expect(update.attributes).toEqual({ 'twilio.callSid': reply.json.callSid });
     expect(liveKit.rooms.get(request.roomName)!.get(request.participantIdentity)!.attributes['twilio.callSid']).toBe(reply.json.callSid);
@@ -99,26 +109,29 @@ describe('outbound: placing a call', () => {
   });
 
   test('every parameter reaches LiveKit or Twilio as given', async () => {
-    const reply = await post({
-      To: '+16135550123',
-      From: '+14155550101',
-      RoomName: 'support-42',
-      ParticipantIdentity: 'customer-42',
-      ParticipantName: 'Zoë',
-      ParticipantMetadata: '{"tier":"gold"}',
-      ParticipantAttributes: '{"crm.id":"42","lang":"fr"}',
-      AgentName: 'renewals',
-      AgentMetadata: '{"campaign":"renewal"}',
-      DestinationCountry: 'CA',
-      Timeout: '25',
-      TimeLimit: '600',
-      MachineDetection: 'DetectMessageEnd',
-      AsyncAmd: 'true',
-      AsyncAmdStatusCallback: 'https://example.com/amd',
-      StatusCallback: 'https://example.com/status',
-      StatusCallbackEvent: 'initiated ringing answered completed',
-      Record: 'true',
-    }, { OUTBOUND_ALLOWED_DESTINATIONS: 'US,CA' });
+    const reply = await post(
+      {
+        To: '+16135550123',
+        From: '+14155550101',
+        RoomName: 'support-42',
+        ParticipantIdentity: 'customer-42',
+        ParticipantName: 'Zoë',
+        ParticipantMetadata: '{"tier":"gold"}',
+        ParticipantAttributes: '{"crm.id":"42","lang":"fr"}',
+        AgentName: 'renewals',
+        AgentMetadata: '{"campaign":"renewal"}',
+        DestinationCountry: 'CA',
+        Timeout: '25',
+        TimeLimit: '600',
+        MachineDetection: 'DetectMessageEnd',
+        AsyncAmd: 'true',
+        AsyncAmdStatusCallback: 'https://example.com/amd',
+        StatusCallback: 'https://example.com/status',
+        StatusCallbackEvent: 'initiated ringing answered completed',
+        Record: 'true',
+      },
+      { OUTBOUND_ALLOWED_DESTINATIONS: 'US,CA' },
+    );
     expect(reply.status).toBe(200);
     const request = connectRequest();
     expect(request).toMatchObject({
@@ -146,11 +159,14 @@ describe('outbound: placing a call', () => {
   });
 
   test('inline mode sends the same TwiML incoming builds, with greeting and action', async () => {
-    const reply = await post({ To: '+14155550123' }, {
-      OUTBOUND_TWIML_MODE: 'inline',
-      OUTBOUND_GREETING: 'Hello from Acme.',
-      OUTBOUND_CONNECT_ACTION_URL: 'https://example.com/after',
-    });
+    const reply = await post(
+      { To: '+14155550123' },
+      {
+        OUTBOUND_TWIML_MODE: 'inline',
+        OUTBOUND_GREETING: 'Hello from Acme.',
+        OUTBOUND_CONNECT_ACTION_URL: 'https://example.com/after',
+      },
+    );
     expect(reply.status).toBe(200);
     const twiml = String(twilioApi.calls[0]!.params.Twiml);
     expect(twilioApi.calls[0]!.params.Url).toBeUndefined();
@@ -190,19 +206,43 @@ describe('outbound: nothing is created from a bad request', () => {
     ['a misspelled RoomName', { To: '+14155550123', ROOMNAME: 'x' }, 400, 'misspelled-parameter', 'ROOMNAME'],
     ['bad attributes JSON', { To: '+14155550123', ParticipantAttributes: '{nope' }, 400, 'invalid-parameter', 'ParticipantAttributes'],
     ['non-string attribute', { To: '+14155550123', ParticipantAttributes: '{"a":1}' }, 400, 'invalid-parameter', 'ParticipantAttributes'],
-    ['a reserved attribute', { To: '+14155550123', ParticipantAttributes: '{"twilio.callSid":"CA1"}' }, 400, 'invalid-parameter', 'ParticipantAttributes'],
+    [
+      'a reserved attribute',
+      { To: '+14155550123', ParticipantAttributes: '{"twilio.callSid":"CA1"}' },
+      400,
+      'invalid-parameter',
+      'ParticipantAttributes',
+    ],
     ['Timeout out of range', { To: '+14155550123', Timeout: '3' }, 400, 'invalid-parameter', 'Timeout'],
     ['TimeLimit not a number', { To: '+14155550123', TimeLimit: '1e3' }, 400, 'invalid-parameter', 'TimeLimit'],
     ['MachineDetection unknown', { To: '+14155550123', MachineDetection: 'Always' }, 400, 'invalid-parameter', 'MachineDetection'],
     ['AsyncAmd without MachineDetection', { To: '+14155550123', AsyncAmd: 'true' }, 400, 'invalid-parameter', 'MachineDetection'],
-    ['StatusCallback over http', { To: '+14155550123', StatusCallback: 'http://example.com/s' }, 400, 'invalid-parameter', 'StatusCallback'],
-    ['StatusCallbackEvent unknown', { To: '+14155550123', StatusCallback: 'https://e.com/s', StatusCallbackEvent: 'busy' }, 400, 'invalid-parameter', 'StatusCallbackEvent'],
+    [
+      'StatusCallback over http',
+      { To: '+14155550123', StatusCallback: 'http://example.com/s' },
+      400,
+      'invalid-parameter',
+      'StatusCallback',
+    ],
+    [
+      'StatusCallbackEvent unknown',
+      { To: '+14155550123', StatusCallback: 'https://e.com/s', StatusCallbackEvent: 'busy' },
+      400,
+      'invalid-parameter',
+      'StatusCallbackEvent',
+    ],
     ['Record not boolean', { To: '+14155550123', Record: 'yes' }, 400, 'invalid-parameter', 'Record'],
     ['DestinationCountry not ISO', { To: '+14155550123', DestinationCountry: 'usa' }, 400, 'invalid-parameter', 'DestinationCountry'],
     ['RoomName with a slash', { To: '+14155550123', RoomName: '../etc' }, 400, 'invalid-parameter', 'RoomName'],
     ['oversized RoomName', { To: '+14155550123', RoomName: 'r'.repeat(129) }, 400, 'invalid-parameter', 'RoomName'],
     ['oversized metadata', { To: '+14155550123', ParticipantMetadata: 'm'.repeat(4097) }, 400, 'invalid-parameter', 'ParticipantMetadata'],
-    ['oversized attributes', { To: '+14155550123', ParticipantAttributes: JSON.stringify({ a: 'v'.repeat(300) }) }, 400, 'invalid-parameter', 'ParticipantAttributes'],
+    [
+      'oversized attributes',
+      { To: '+14155550123', ParticipantAttributes: JSON.stringify({ a: 'v'.repeat(300) }) },
+      400,
+      'invalid-parameter',
+      'ParticipantAttributes',
+    ],
     ['control characters in a name', { To: '+14155550123', ParticipantName: 'a\u0000b' }, 400, 'invalid-parameter', 'ParticipantName'],
     ['a disallowed country', { To: '+442071234567' }, 403, 'destination-not-allowed', 'To'],
     ['a NANP number outside the allowed countries', { To: '+18765551234' }, 403, 'destination-not-allowed', 'To'],
@@ -300,7 +340,12 @@ describe('outbound: failures are cleaned up in order', () => {
     [20429, 429, 'twilio-rate-limited', undefined],
     [30001, 502, 'twilio-error', undefined],
   ])('Twilio error %i maps to %i %s and the connector participant is removed', async (twilioCode, status, code, field) => {
-    twilioApi.behaviour = { kind: 'error', status: twilioCode === 20003 ? 401 : twilioCode === 20429 ? 429 : 400, code: twilioCode, message: 'refused' };
+    twilioApi.behaviour = {
+      kind: 'error',
+      status: twilioCode === 20003 ? 401 : twilioCode === 20429 ? 429 : 400,
+      code: twilioCode,
+      message: 'refused',
+    };
     const reply = await post({ To: '+14155550123' });
     expect(reply.status).toBe(status);
     expect(reply.json.error).toMatchObject({ code, twilioCode, moreInfo: `https://www.twilio.com/docs/errors/${twilioCode}` });
@@ -313,7 +358,9 @@ describe('outbound: failures are cleaned up in order', () => {
   });
 
   test('Twilio credentials wrong: the stand-in refuses Basic auth and the API caller learns what to fix', async () => {
-    const ctx = localContext(env(), '/outbound', 3000, (o) => twilio(ACCOUNT_SID, 'wrong-token', { httpClient: twilioApi.httpClient(o?.timeout) }));
+    const ctx = localContext(env(), '/outbound', 3000, (o) =>
+      twilio(ACCOUNT_SID, 'wrong-token', { httpClient: twilioApi.httpClient(o?.timeout) }),
+    );
     const reply = await invoke(handler, ctx, signedEvent(ctx, { To: '+14155550123' }));
     expect(reply.status).toBe(502);
     expect(JSON.parse(reply.body).error).toMatchObject({ code: 'twilio-authentication', twilioCode: 20003 });

@@ -46,7 +46,8 @@ async function callback(url: string, params: Record<string, string>, sign = true
 }
 
 const participant = (room: string, identity: string) => liveKit.rooms.get(room)?.get(identity);
-const messages = (room: string) => liveKit.dataMessages.filter((m) => m.room === room && m.topic === 'twilio.call-status').map((m) => JSON.parse(m.payload));
+const messages = (room: string) =>
+  liveKit.dataMessages.filter((m) => m.room === room && m.topic === 'twilio.call-status').map((m) => JSON.parse(m.payload));
 
 describe('outbound points Twilio at the status function', () => {
   test('status callback with every event, naming room and identity', async () => {
@@ -65,7 +66,7 @@ describe('outbound points Twilio at the status function', () => {
     expect(call.params.AsyncAmdStatusCallback).toBe(call.params.StatusCallback);
   });
 
-  test('a request\'s own StatusCallback wins', async () => {
+  test("a request's own StatusCallback wins", async () => {
     const call = await placeCall({ StatusCallback: 'https://example.com/mine' });
     expect(call.params.StatusCallback).toBe('https://example.com/mine');
   });
@@ -82,7 +83,10 @@ describe('status sequences reach the room', () => {
       seen.push(participant(call.roomName, call.participantIdentity)!.attributes['twilio.callStatus']!);
     }
     expect(seen).toEqual(['dialing', 'ringing', 'active', 'hangup']);
-    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({ 'twilio.callStatusDetail': 'completed', 'twilio.callSid': call.callSid });
+    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({
+      'twilio.callStatusDetail': 'completed',
+      'twilio.callSid': call.callSid,
+    });
     expect(messages(call.roomName).map((m) => [m.status, m.detail])).toEqual([
       ['dialing', 'initiated'],
       ['ringing', 'ringing'],
@@ -96,7 +100,10 @@ describe('status sequences reach the room', () => {
     const call = await placeCall();
     const url = String(call.params.StatusCallback);
     await callback(url, { CallSid: call.callSid, CallStatus: 'ringing' });
-    expect(await callback(url, { CallSid: call.callSid, CallStatus: ending, SipResponseCode: '486' })).toEqual({ status: 200, outcome: 'updated' });
+    expect(await callback(url, { CallSid: call.callSid, CallStatus: ending, SipResponseCode: '486' })).toEqual({
+      status: 200,
+      outcome: 'updated',
+    });
     expect(participant(call.roomName, call.participantIdentity)).toBeUndefined();
     expect(messages(call.roomName).at(-1)).toEqual({ callSid: call.callSid, status: 'hangup', detail: ending, sipResponseCode: '486' });
     // Anything later finds nobody, and is still answered 200.
@@ -107,8 +114,14 @@ describe('status sequences reach the room', () => {
     const call = await placeCall({ MachineDetection: 'Enable' });
     const url = String(call.params.AsyncAmdStatusCallback);
     await callback(url, { CallSid: call.callSid, CallStatus: 'in-progress' });
-    expect(await callback(url, { CallSid: call.callSid, AnsweredBy: 'machine_end_beep', MachineDetectionDuration: '4200' })).toEqual({ status: 200, outcome: 'updated' });
-    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({ 'twilio.callStatus': 'active', 'twilio.answeredBy': 'machine_end_beep' });
+    expect(await callback(url, { CallSid: call.callSid, AnsweredBy: 'machine_end_beep', MachineDetectionDuration: '4200' })).toEqual({
+      status: 200,
+      outcome: 'updated',
+    });
+    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({
+      'twilio.callStatus': 'active',
+      'twilio.answeredBy': 'machine_end_beep',
+    });
     expect(messages(call.roomName).at(-1)).toMatchObject({ answeredBy: 'machine_end_beep', status: 'active' });
   });
 
@@ -130,16 +143,22 @@ describe('status sequences reach the room', () => {
   });
 
   test('an unknown room is answered 200 and logged', async () => {
-    const reply = await callback('http://localhost:3000/status?room=nowhere&identity=nobody', { CallSid: callSid(5), CallStatus: 'ringing' });
+    const reply = await callback('http://localhost:3000/status?room=nowhere&identity=nobody', {
+      CallSid: callSid(5),
+      CallStatus: 'ringing',
+    });
     expect(reply).toEqual({ status: 200, outcome: 'unknown-participant' });
     expect(logs.join('\n')).toContain('"outcome":"unknown-participant"');
   });
 
-  test('an inbound call\'s status callback (no query string) finds the caller as incoming named them', async () => {
+  test("an inbound call's status callback (no query string) finds the caller as incoming named them", async () => {
     const context = localContext({ ...env, LIVEKIT_URL: liveKit.url }, '/incoming');
     const params = { CallSid: callSid(9), AccountSid: ACCOUNT_SID, From: '+12125550123', To: '+14155550100', Direction: 'inbound' };
     expect((await invoke(incomingHandler, context, signedEvent(context, params))).status).toBe(200);
-    expect(await callback('http://localhost:3000/status', { ...params, CallStatus: 'in-progress' })).toEqual({ status: 200, outcome: 'updated' });
+    expect(await callback('http://localhost:3000/status', { ...params, CallStatus: 'in-progress' })).toEqual({
+      status: 200,
+      outcome: 'updated',
+    });
     expect(participant(`call-${callSid(9)}`, '+12125550123')!.attributes['twilio.callStatus']).toBe('active');
   });
 
@@ -147,7 +166,10 @@ describe('status sequences reach the room', () => {
     const call = await placeCall();
     liveKit.methodBehaviour['RoomService.GetParticipant'] = { kind: 'hang' };
     const started = Date.now();
-    expect(await callback(String(call.params.StatusCallback), { CallSid: call.callSid, CallStatus: 'ringing' })).toEqual({ status: 200, outcome: 'livekit-failed' });
+    expect(await callback(String(call.params.StatusCallback), { CallSid: call.callSid, CallStatus: 'ringing' })).toEqual({
+      status: 200,
+      outcome: 'livekit-failed',
+    });
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
@@ -165,7 +187,12 @@ describe('status: only Twilio may report', () => {
     const url = String(call.params.StatusCallback);
     const params = { CallSid: call.callSid, CallStatus: 'busy' };
     const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
-    const event = { room: 'someone-elses-room', identity: call.participantIdentity, ...params, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
+    const event = {
+      room: 'someone-elses-room',
+      identity: call.participantIdentity,
+      ...params,
+      request: { headers: { 'x-twilio-signature': signature }, cookies: {} },
+    };
     expect((await invoke(statusHandler, ctx('/status'), event)).status).toBe(403);
     expect(participant(call.roomName, call.participantIdentity)).toBeDefined();
   });

@@ -190,7 +190,8 @@ export class LiveKitStandIn {
   private dispatch(method: string, json: unknown, claims: ClaimGrants, token: string, behaviour: Behaviour, serve: boolean): unknown {
     const fail = (status: number, code: string, message: string) => Object.assign(new Error(message), { status, code });
     const roomAdmin = (room: string) => {
-      if (!claims.video?.roomAdmin || claims.video.room !== room) throw fail(403, 'permission_denied', 'roomAdmin grant for this room required');
+      if (!claims.video?.roomAdmin || claims.video.room !== room)
+        throw fail(403, 'permission_denied', 'roomAdmin grant for this room required');
     };
     switch (method) {
       case 'Connector.ConnectTwilioCall': {
@@ -217,7 +218,11 @@ export class LiveKitStandIn {
         Object.assign(participant.attributes, request.attributes);
         for (const [key, value] of Object.entries(request.attributes)) if (value === '') delete participant.attributes[key];
         if (request.metadata) participant.metadata = request.metadata;
-        return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
+        return new ParticipantInfo({
+          identity: participant.identity,
+          attributes: participant.attributes,
+          metadata: participant.metadata,
+        }).toJson();
       }
       case 'RoomService.GetParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
@@ -226,7 +231,11 @@ export class LiveKitStandIn {
         if (!serve) return undefined;
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
-        return new ParticipantInfo({ identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata }).toJson();
+        return new ParticipantInfo({
+          identity: participant.identity,
+          attributes: participant.attributes,
+          metadata: participant.metadata,
+        }).toJson();
       }
       case 'RoomService.ListRooms': {
         if (!claims.video?.roomList) throw fail(403, 'permission_denied', 'roomList grant required');

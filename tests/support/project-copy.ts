@@ -33,7 +33,11 @@ export function copyProject(options: CopyOptions = {}): string {
 }
 
 export function envText(values: Record<string, string>): string {
-  return Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 export interface Ran {
@@ -42,7 +46,13 @@ export interface Ran {
 }
 
 /** Runs a command to completion, collecting stdout and stderr together. */
-export function runCommand(command: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Ran> {
+export function runCommand(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<Ran> {
   return new Promise((resolve) => {
     let output = '';
     const child: ChildProcess = spawn(command, args, {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import twilio from 'twilio';
 
 // The runtime's own Response implementation (what twilio-run serves with).
-// Its package exports only `./dev`, so the file is reached through that entry's folder.
+// Its package exports only `./dev`, so the file is reached through that
+// entry's folder, by path, which only require can do.
 const devEntry = require.resolve('@twilio/runtime-handler/dev');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Response } = require(path.join(path.dirname(devEntry), 'internal', 'response.js')) as {
@@ -51,7 +52,11 @@ export function localContext(
   };
 }
 
-export function signedEvent(context: Record<string, unknown>, params: Record<string, string>, tamper?: (p: Record<string, string>) => void): Record<string, unknown> {
+export function signedEvent(
+  context: Record<string, unknown>,
+  params: Record<string, string>,
+  tamper?: (p: Record<string, string>) => void,
+): Record<string, unknown> {
   const url = `http://${String(context.DOMAIN_NAME)}${String(context.PATH)}`;
   const signature = twilio.getExpectedTwilioSignature(String(context.AUTH_TOKEN), url, params);
   const event: Record<string, string> = { ...params };
@@ -59,7 +64,11 @@ export function signedEvent(context: Record<string, unknown>, params: Record<str
   return { ...event, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
 }
 
-export async function invoke(handler: ServerlessFunctionSignature, context: Record<string, unknown>, event: Record<string, unknown>): Promise<Reply> {
+export async function invoke(
+  handler: ServerlessFunctionSignature,
+  context: Record<string, unknown>,
+  event: Record<string, unknown>,
+): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
     const callback = (error: unknown, response?: unknown) => {
       if (error) return reject(error instanceof Error ? error : new Error(String(error)));
@@ -73,4 +82,14 @@ export async function invoke(handler: ServerlessFunctionSignature, context: Reco
     };
     void (handler as unknown as (c: unknown, e: unknown, cb: typeof callback) => unknown)(context, event, callback);
   });
+}
+
+/** The JSON the API functions answer, every field present for the tests' reading (absent ones read as undefined). */
+export interface ApiBody {
+  callSid: string;
+  roomName: string;
+  participantIdentity: string;
+  status: string;
+  outcome: string;
+  error: { code: string; message: string; field?: string; twilioCode?: number; moreInfo?: string };
 }

@@ -69,7 +69,11 @@ interface Service {
 const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly code: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -98,7 +102,10 @@ export class ServerlessStandIn {
   private readonly sockets = new Set<Socket>();
   private caFile = '';
 
-  constructor(readonly accountSid: string, readonly authToken: string) {
+  constructor(
+    readonly accountSid: string,
+    readonly authToken: string,
+  ) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => this.track(s));
   }
@@ -109,7 +116,12 @@ export class ServerlessStandIn {
   }
 
   async start(): Promise<this> {
-    this.caFile = serveAsProxy(this.server, SERVERLESS_HOSTS, (req, res) => void this.handle(req, res), (s) => this.track(s)).caFile;
+    this.caFile = serveAsProxy(
+      this.server,
+      SERVERLESS_HOSTS,
+      (req, res) => void this.handle(req, res),
+      (s) => this.track(s),
+    ).caFile;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
@@ -171,7 +183,9 @@ export class ServerlessStandIn {
       const e = error instanceof ApiError ? error : new ApiError(500, 20500, error instanceof Error ? error.message : 'internal');
       this.refused.push({ path: url.pathname, code: e.code, message: e.message });
       res.writeHead(e.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status }));
+      res.end(
+        JSON.stringify({ code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status }),
+      );
     }
   }
 
@@ -180,11 +194,18 @@ export class ServerlessStandIn {
   }
 
   private route(method: string, url: URL, form: URLSearchParams | undefined, multipart: Map<string, string> | undefined): unknown {
-    const parts = url.pathname.replace(/^\/v1\/?/, '').split('/').filter(Boolean);
+    const parts = url.pathname
+      .replace(/^\/v1\/?/, '')
+      .split('/')
+      .filter(Boolean);
     const notFound = () => new ApiError(404, 20404, `The requested resource ${url.pathname} was not found`);
     if (parts[0] !== 'Services') throw notFound();
     if (parts.length === 1) {
-      if (method === 'GET') return this.page('services', this.services.map((s) => ({ sid: s.sid, unique_name: s.uniqueName })));
+      if (method === 'GET')
+        return this.page(
+          'services',
+          this.services.map((s) => ({ sid: s.sid, unique_name: s.uniqueName })),
+        );
       const uniqueName = form?.get('UniqueName') ?? '';
       if (!/^[A-Za-z0-9-]{1,50}$/.test(uniqueName)) throw new ApiError(400, 20001, 'UniqueName must be 1 to 50 letters, digits or dashes');
       if (this.service(uniqueName)) throw new ApiError(409, 54301, `Unique name ${uniqueName} already in use`);
@@ -207,7 +228,13 @@ export class ServerlessStandIn {
     }
   }
 
-  private environments(service: Service, method: string, rest: string[], form: URLSearchParams | undefined, notFound: () => ApiError): unknown {
+  private environments(
+    service: Service,
+    method: string,
+    rest: string[],
+    form: URLSearchParams | undefined,
+    notFound: () => ApiError,
+  ): unknown {
     const view = (e: Environment) => ({ sid: e.sid, unique_name: e.uniqueName, domain_suffix: e.domainSuffix, domain_name: e.domainName });
     if (rest.length === 0) {
       if (method === 'GET') return this.page('environments', service.environments.map(view));
@@ -244,8 +271,10 @@ export class ServerlessStandIn {
     }
     const key = form?.get('Key') ?? '';
     const value = form?.get('Value') ?? '';
-    if (!key || key.length > VARIABLE_KEY_MAX_CHARS) throw new ApiError(400, 20001, `Key must be 1 to ${VARIABLE_KEY_MAX_CHARS} characters`);
-    if (Buffer.byteLength(value, 'utf8') > VARIABLE_VALUE_MAX_BYTES) throw new ApiError(400, 20001, `Value must be at most ${VARIABLE_VALUE_MAX_BYTES} bytes`);
+    if (!key || key.length > VARIABLE_KEY_MAX_CHARS)
+      throw new ApiError(400, 20001, `Key must be 1 to ${VARIABLE_KEY_MAX_CHARS} characters`);
+    if (Buffer.byteLength(value, 'utf8') > VARIABLE_VALUE_MAX_BYTES)
+      throw new ApiError(400, 20001, `Value must be at most ${VARIABLE_VALUE_MAX_BYTES} bytes`);
     const existing = rest[2] ? variables.find((v) => v.sid === rest[2]) : undefined;
     if (rest[2] && !existing) throw notFound();
     if (!existing && environment.variables.has(key)) throw new ApiError(409, 54301, `Variable ${key} already exists`);
@@ -267,7 +296,11 @@ export class ServerlessStandIn {
     const key = kind === 'function' ? 'functions' : 'assets';
     if (rest.length === 0) {
       const mine = service.resources.filter((r) => r.kind === kind);
-      if (method === 'GET') return this.page(key, mine.map((r) => ({ sid: r.sid, friendly_name: r.friendlyName })));
+      if (method === 'GET')
+        return this.page(
+          key,
+          mine.map((r) => ({ sid: r.sid, friendly_name: r.friendlyName })),
+        );
       const friendlyName = form?.get('FriendlyName') ?? '';
       if (!friendlyName || friendlyName.length > 255) throw new ApiError(400, 20001, 'FriendlyName must be 1 to 255 characters');
       const resource = { sid: sid('ZH'), kind, friendlyName };
@@ -280,7 +313,8 @@ export class ServerlessStandIn {
     const visibility = multipart.get('Visibility') ?? '';
     const content = multipart.get('Content');
     if (!path.startsWith('/') || path.length > 255) throw new ApiError(400, 20001, 'Path must start with / and be at most 255 characters');
-    if (!['public', 'protected', 'private'].includes(visibility)) throw new ApiError(400, 20001, 'Visibility must be public, protected or private');
+    if (!['public', 'protected', 'private'].includes(visibility))
+      throw new ApiError(400, 20001, 'Visibility must be public, protected or private');
     if (content === undefined) throw new ApiError(400, 20001, 'Content is required');
     const version: UploadedVersion = { sid: sid('ZN'), kind, resource: resource.sid, path, visibility: visibility as Visibility, content };
     service.versions.push(version);

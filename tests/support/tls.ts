@@ -23,10 +23,40 @@ export function makeCertificate(hosts: readonly string[]): Tls {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stand-in-tls-'));
   const f = (name: string) => path.join(dir, name);
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=stand-in test CA');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=stand-in test CA',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('req.csr'), '-subj', `/CN=${hosts[0]}`);
   writeFileSync(f('ext.cnf'), `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}\n`);
-  run('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '1', '-extfile', f('ext.cnf'));
+  run(
+    'x509',
+    '-req',
+    '-in',
+    f('req.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('cert.pem'),
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+  );
   return { key: readFileSync(f('key.pem')), cert: readFileSync(f('cert.pem')), caFile: f('ca.pem') };
 }
 

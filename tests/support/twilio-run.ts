@@ -46,7 +46,12 @@ export class TwilioRun {
     this.port = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'twilio-run-env-'));
     const envFile = path.join(dir, '.env');
-    writeFileSync(envFile, Object.entries(this.options.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    writeFileSync(
+      envFile,
+      Object.entries(this.options.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
     this.child = spawn(
       process.execPath,
       [

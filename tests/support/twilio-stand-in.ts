@@ -16,10 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import twilio from 'twilio';
 import { serveAsProxy } from './tls';
 
-export type TwilioBehaviour =
-  | { kind: 'ok' }
-  | { kind: 'hang' }
-  | { kind: 'error'; status: number; code: number; message: string };
+export type TwilioBehaviour = { kind: 'ok' } | { kind: 'hang' } | { kind: 'error'; status: number; code: number; message: string };
 
 export interface RecordedCall {
   accountSid: string;
@@ -27,10 +24,30 @@ export interface RecordedCall {
 }
 
 const CALL_PARAMS = new Set([
-  'To', 'From', 'Url', 'Twiml', 'ApplicationSid', 'Method', 'FallbackUrl', 'FallbackMethod', 'StatusCallback',
-  'StatusCallbackEvent', 'StatusCallbackMethod', 'SendDigits', 'Timeout', 'Record', 'RecordingChannels',
-  'RecordingStatusCallback', 'MachineDetection', 'MachineDetectionTimeout', 'AsyncAmd', 'AsyncAmdStatusCallback',
-  'AsyncAmdStatusCallbackMethod', 'TimeLimit', 'CallerId', 'Trim',
+  'To',
+  'From',
+  'Url',
+  'Twiml',
+  'ApplicationSid',
+  'Method',
+  'FallbackUrl',
+  'FallbackMethod',
+  'StatusCallback',
+  'StatusCallbackEvent',
+  'StatusCallbackMethod',
+  'SendDigits',
+  'Timeout',
+  'Record',
+  'RecordingChannels',
+  'RecordingStatusCallback',
+  'MachineDetection',
+  'MachineDetectionTimeout',
+  'AsyncAmd',
+  'AsyncAmdStatusCallback',
+  'AsyncAmdStatusCallbackMethod',
+  'TimeLimit',
+  'CallerId',
+  'Trim',
 ]);
 
 export class TwilioStandIn {
@@ -43,7 +60,10 @@ export class TwilioStandIn {
   private readonly sockets = new Set<Socket>();
   private caFile = '';
 
-  constructor(readonly accountSid: string, readonly authToken: string) {
+  constructor(
+    readonly accountSid: string,
+    readonly authToken: string,
+  ) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => this.track(s));
   }
@@ -55,7 +75,13 @@ export class TwilioStandIn {
 
   async start(options: { tls?: boolean } = {}): Promise<this> {
     // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
-    if (options.tls) this.caFile = serveAsProxy(this.server, ['api.twilio.com'], (req, res) => void this.handle(req, res), (s) => this.track(s)).caFile;
+    if (options.tls)
+      this.caFile = serveAsProxy(
+        this.server,
+        ['api.twilio.com'],
+        (req, res) => void this.handle(req, res),
+        (s) => this.track(s),
+      ).caFile;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
@@ -107,7 +133,11 @@ export class TwilioStandIn {
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       if (!read[2]) return void res.end(JSON.stringify({ sid: this.accountSid, friendly_name: 'Stand-in account', status: 'active' }));
-      const page = this.numbers.map((n, i) => ({ sid: 'PN' + i.toString(16).padStart(32, '0'), phone_number: n.phoneNumber, voice_url: n.voiceUrl }));
+      const page = this.numbers.map((n, i) => ({
+        sid: 'PN' + i.toString(16).padStart(32, '0'),
+        phone_number: n.phoneNumber,
+        voice_url: n.voiceUrl,
+      }));
       return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
     }
     const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/.exec(req.url ?? '');

@@ -11,14 +11,24 @@ export interface TwimlElement {
 export function parseTwiml(xml: string): TwimlElement {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`not well-formed XML: ${valid.err.msg}`);
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', trimValues: false, parseTagValue: false, parseAttributeValue: false });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    trimValues: false,
+    parseTagValue: false,
+    parseAttributeValue: false,
+  });
   const doc = parser.parse(xml) as Record<string, unknown>[];
   const convert = (node: Record<string, unknown>): TwimlElement | undefined => {
     const name = Object.keys(node).find((k) => k !== ':@' && k !== '#text' && k !== '?xml');
     if (!name) return undefined;
     const content = node[name] as Record<string, unknown>[];
     const children = content.map(convert).filter((c): c is TwimlElement => c !== undefined);
-    const text = content.filter((c) => '#text' in c).map((c) => String(c['#text'])).join('');
+    const text = content
+      .filter((c) => '#text' in c)
+      .map((c) => String(c['#text']))
+      .join('');
     return { name, attributes: (node[':@'] as Record<string, string>) ?? {}, text, children };
   };
   const root = doc.map(convert).find((e) => e !== undefined);

@@ -19,7 +19,10 @@ describe('Studio round trips through incoming', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const context = (extra: Record<string, string> = {}) =>
-    localContext({ LIVEKIT_URL: stand.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET, LIVEKIT_TIMEOUT_MS: '1000', ...extra }, '/incoming');
+    localContext(
+      { LIVEKIT_URL: stand.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET, LIVEKIT_TIMEOUT_MS: '1000', ...extra },
+      '/incoming',
+    );
   const body = { CallSid: callSid(4), AccountSid: ACCOUNT_SID, From: '+12125550123', To: '+14155550100' };
 
   /** What a TwiML Redirect widget makes Twilio send: POST to `incoming?FlowSid=...`, signed over that URL. */
@@ -29,7 +32,7 @@ describe('Studio round trips through incoming', () => {
     return { FlowSid: flowSid, ...body, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
   }
 
-  test('the stream\'s end hands the call back to the flow with ConnectorResult=stream-ended', async () => {
+  test("the stream's end hands the call back to the flow with ConnectorResult=stream-ended", async () => {
     const reply = await invoke(handler, context(), fromStudio());
     expect(reply.status).toBe(200);
     const action = find(parseTwiml(reply.body), 'Connect')!.attributes.action!;
@@ -63,7 +66,7 @@ describe('Studio round trips through incoming', () => {
     expect(root.children.map((c) => c.name)).toEqual(['Say', 'Hangup']);
   });
 
-  test('a configured CONNECT_ACTION_URL that is a flow\'s return URL round-trips the same way', async () => {
+  test("a configured CONNECT_ACTION_URL that is a flow's return URL round-trips the same way", async () => {
     stand.behaviour = { kind: 'status', status: 503, code: 'unavailable', msg: 'x' };
     const ctx = context({ CONNECT_ACTION_URL: RETURN });
     const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, 'http://localhost:3000/incoming', body);
