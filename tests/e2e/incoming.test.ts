@@ -3,51 +3,23 @@
  * found dist/ through .twilioserviceconfig, called as Twilio calls it.
  */
 import type { ConnectTwilioCallRequest } from '@livekit/protocol';
-import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { inboundWebhook, liveKitEnv } from '../support/fixtures';
 import { expectNoSecrets } from '../support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
-import { TwilioRun } from '../support/twilio-run';
+import { useLiveKit } from '../support/stand-ins';
+import { useTwilioRun } from '../support/twilio-run';
 import { find, parseTwiml, streamUrl } from '../support/twiml';
 
-const stand = new LiveKitStandIn();
-let server: TwilioRun;
+const stand = useLiveKit();
+const server = useTwilioRun(() => ({
+  env: {
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    ...liveKitEnv(stand, { LIVEKIT_TIMEOUT_MS: '1500', AGENT_NAMES: 'support-agent', GREETING: 'Connecting you now.' }),
+  },
+}));
 
-beforeAll(async () => {
-  await stand.start();
-  server = await new TwilioRun({
-    env: {
-      ACCOUNT_SID,
-      AUTH_TOKEN,
-      LIVEKIT_URL: stand.url,
-      LIVEKIT_API_KEY: API_KEY,
-      LIVEKIT_API_SECRET: API_SECRET,
-      LIVEKIT_TIMEOUT_MS: '1500',
-      AGENT_NAMES: 'support-agent',
-      GREETING: 'Connecting you now.',
-    },
-  }).start();
-}, 40_000);
-
-afterAll(async () => {
-  await server?.stop();
-  await stand.stop();
-});
-
-beforeEach(() => stand.reset());
-
-const webhook = (n: number) => ({
-  AccountSid: ACCOUNT_SID,
-  ApiVersion: '2010-04-01',
-  CallSid: callSid(n),
-  CallStatus: 'ringing',
-  Called: '+14155550199',
-  Caller: '+14155550100',
-  Direction: 'inbound',
-  From: '+14155550100',
-  FromCountry: 'US',
-  To: '+14155550199',
-  ToCountry: 'US',
-});
+const webhook = (n: number) => inboundWebhook(n);
 
 describe('twilio-run serving dist/functions/incoming', () => {
   test("a signed webhook is answered with TwiML streaming into the call's room", async () => {

@@ -10,44 +10,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { liveKitEnv } from '../support/fixtures';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
-import { ROOT, TwilioRun } from '../support/twilio-run';
-import { TwilioStandIn } from '../support/twilio-stand-in';
+import { useLiveKit, useTwilioApi } from '../support/stand-ins';
+import { ROOT, useTwilioRun } from '../support/twilio-run';
 
-const liveKit = new LiveKitStandIn();
-const twilioApi = new TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
-let server: TwilioRun;
-
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start({ tls: true });
-  server = await new TwilioRun({
-    env: {
-      ACCOUNT_SID,
-      AUTH_TOKEN,
-      LIVEKIT_URL: liveKit.url,
-      LIVEKIT_API_KEY: API_KEY,
-      LIVEKIT_API_SECRET: API_SECRET,
-      AGENT_NAMES: 'outbound-agent',
-      OUTBOUND_CALLER_IDS: '+14155550100',
-      // twilio-run runs functions with .env as the whole environment, so
-      // the proxy and the CA go there, as they would for a real proxy.
-      ...twilioApi.proxyEnv(),
-    },
-  }).start();
-}, 40_000);
-
-afterAll(async () => {
-  await server?.stop();
-  await liveKit.stop();
-  await twilioApi.stop();
-});
-
-beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
-});
+const liveKit = useLiveKit();
+const twilioApi = useTwilioApi({ tls: true });
+const server = useTwilioRun(() => ({
+  env: {
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    ...liveKitEnv(liveKit, { AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: '+14155550100' }),
+    // twilio-run runs functions with .env as the whole environment, so
+    // the proxy and the CA go there, as they would for a real proxy.
+    ...twilioApi.proxyEnv(),
+  },
+}));
 
 describe('twilio-run serving dist/functions/outbound.protected', () => {
   test('a signed request places a call through the Twilio API and streams it into LiveKit', async () => {

@@ -6,46 +6,20 @@ import type { ConnectTwilioCallRequest } from '@livekit/protocol';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { inboundWebhook, liveKitEnv } from '../support/fixtures';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
-import { ROOT, TwilioRun } from '../support/twilio-run';
+import { useLiveKit } from '../support/stand-ins';
+import { ROOT, useTwilioRun } from '../support/twilio-run';
 import { find, parseTwiml } from '../support/twiml';
 
-const stand = new LiveKitStandIn();
-let server: TwilioRun;
-
-beforeAll(async () => {
-  await stand.start();
+const stand = useLiveKit();
+const server = useTwilioRun(() => {
   const assets = mkdtempSync(path.join(os.tmpdir(), 'routes-assets-'));
   copyFileSync(path.join(ROOT, 'routes.example.json'), path.join(assets, 'routes.private.json'));
-  server = await new TwilioRun({
-    env: {
-      ACCOUNT_SID,
-      AUTH_TOKEN,
-      LIVEKIT_URL: stand.url,
-      LIVEKIT_API_KEY: API_KEY,
-      LIVEKIT_API_SECRET: API_SECRET,
-      AGENT_NAMES: 'default-agent',
-    },
-    assetsFolder: assets,
-  }).start();
-}, 40_000);
-
-afterAll(async () => {
-  await server?.stop();
-  await stand.stop();
+  return { env: { ACCOUNT_SID, AUTH_TOKEN, ...liveKitEnv(stand, { AGENT_NAMES: 'default-agent' }) }, assetsFolder: assets };
 });
 
-beforeEach(() => stand.reset());
-
-const webhook = (n: number, to: string) => ({
-  AccountSid: ACCOUNT_SID,
-  CallSid: callSid(n),
-  CallStatus: 'ringing',
-  Direction: 'inbound',
-  From: '+12125550123',
-  To: to,
-});
+const webhook = (n: number, to: string) => inboundWebhook(n, { From: '+12125550123', Caller: '+12125550123', To: to, Called: to });
 
 describe('twilio-run: one inbound call per route', () => {
   test.each([

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { handler } from '../../src/functions/incoming';
-import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
+import { API_KEY } from '../support/livekit-stand-in';
+import { inboundWebhook, liveKitEnv } from '../support/fixtures';
 import { useLiveKit } from '../support/stand-ins';
 import { captureConsole, expectNoSecrets } from '../support/logs';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from '../support/runtime';
@@ -15,31 +16,9 @@ const logs: string[] = [];
 beforeEach(() => captureConsole(logs));
 afterEach(() => jest.restoreAllMocks());
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    LIVEKIT_URL: stand.url,
-    LIVEKIT_API_KEY: API_KEY,
-    LIVEKIT_API_SECRET: API_SECRET,
-    LIVEKIT_TIMEOUT_MS: '1000',
-    AGENT_NAMES: 'support-agent',
-    ...extra,
-  };
-}
-
-function webhook(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CallSid: callSid(7),
-    AccountSid: ACCOUNT_SID,
-    From: '+14155550100',
-    To: '+14155550199',
-    CallStatus: 'ringing',
-    Direction: 'inbound',
-    ApiVersion: '2010-04-01',
-    FromCountry: 'US',
-    ToCountry: 'US',
-    ...extra,
-  };
-}
+const env = (extra: Record<string, string> = {}) =>
+  liveKitEnv(stand, { LIVEKIT_TIMEOUT_MS: '1000', AGENT_NAMES: 'support-agent', ...extra });
+const webhook = (extra: Record<string, string> = {}) => inboundWebhook(7, extra);
 
 async function call(envExtra: Record<string, string> = {}, params: Record<string, string> = webhook()) {
   const context = localContext(env(envExtra), '/incoming');

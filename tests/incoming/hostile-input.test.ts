@@ -1,7 +1,7 @@
 import type { ConnectTwilioCallRequest } from '@livekit/protocol';
 import fc from 'fast-check';
 import { handler } from '../../src/functions/incoming';
-import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
+import { liveKitEnv } from '../support/fixtures';
 import { useLiveKit } from '../support/stand-ins';
 import { ACCOUNT_SID, callSid, invoke, localContext, signedEvent } from '../support/runtime';
 import { find, parseTwiml, streamUrl } from '../support/twiml';
@@ -14,13 +14,7 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const baseEnv = () => ({
-  LIVEKIT_URL: stand.url,
-  LIVEKIT_API_KEY: API_KEY,
-  LIVEKIT_API_SECRET: API_SECRET,
-  LIVEKIT_TIMEOUT_MS: '1000',
-  AGENT_NAMES: 'agent',
-});
+const baseEnv = () => liveKitEnv(stand, { LIVEKIT_TIMEOUT_MS: '1000', AGENT_NAMES: 'agent' });
 
 async function call(params: Record<string, string>, env: Record<string, string> = {}) {
   const context = localContext({ ...baseEnv(), ...env }, '/incoming');

@@ -20,7 +20,8 @@ import {
 import { ClaimGrants, TokenVerifier } from 'livekit-server-sdk';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 export const API_KEY = 'APIstandinkey';
 export const API_SECRET = 'stand-in-secret-that-is-long-enough-for-hs256-0123456789';
@@ -46,7 +47,7 @@ interface Participant {
   metadata: string;
 }
 
-export class LiveKitStandIn {
+export class LiveKitStandIn extends LoopbackServer {
   readonly requests: Recorded[] = [];
   /** Requests refused before reaching a method (bad JWT, bad body). */
   readonly refused: { path: string; reason: string }[] = [];
@@ -64,41 +65,33 @@ export class LiveKitStandIn {
   private readonly served = new WeakMap<object, number>();
   /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
   readonly serviceTimes: number[] = [];
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
   private readonly verifier = new TokenVerifier(API_KEY, API_SECRET);
 
-  constructor() {
-    this.server = http.createServer((req, res) => {
-      const count = (this.served.get(req.socket) ?? 0) + 1;
-      this.served.set(req.socket, count);
-      if (this.dropNextReusedRequest && count > 1) {
-        this.dropNextReusedRequest = false;
-        req.socket.destroy();
-        return;
-      }
-      const arrived = performance.now();
-      res.on('finish', () => this.serviceTimes.push(performance.now() - arrived));
-      void this.handle(req, res);
-    });
-    this.server.on('connection', (socket) => {
-      this.connections += 1;
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+  protected override listener(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const count = (this.served.get(req.socket) ?? 0) + 1;
+    this.served.set(req.socket, count);
+    if (this.dropNextReusedRequest && count > 1) {
+      this.dropNextReusedRequest = false;
+      req.socket.destroy();
+      return;
+    }
+    const arrived = performance.now();
+    res.on('finish', () => this.serviceTimes.push(performance.now() - arrived));
+    void this.handle(req, res);
+  }
+
+  protected override track(socket: Socket): void {
+    this.connections += 1;
+    super.track(socket);
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    await this.listen();
     return this;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.origin;
   }
 
   reset(): void {
@@ -121,17 +114,12 @@ export class LiveKitStandIn {
     await new Promise((r) => setTimeout(r, 20));
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
   private twirpError(res: http.ServerResponse, status: number, code: string, msg: string): void {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code, msg }));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = req.url ?? '';

@@ -22,9 +22,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { RUNTIME_HANDLER_VERSIONS, RUNTIMES, VARIABLE_KEY_MAX_CHARS, VARIABLE_VALUE_MAX_BYTES } from '../../src/deploy/platform';
-import { serveAsProxy } from './tls';
+import { LoopbackServer } from './loopback-server';
 
 export const SERVERLESS_HOSTS = ['serverless.twilio.com', 'serverless-upload.twilio.com'] as const;
 
@@ -93,53 +92,28 @@ function parseMultipart(body: Buffer, contentType: string): Map<string, string> 
   return parts;
 }
 
-export class ServerlessStandIn {
+export class ServerlessStandIn extends LoopbackServer {
   readonly services: Service[] = [];
   /** Every request, in order: method and path. */
   readonly requests: { method: string; path: string }[] = [];
   readonly refused: { path: string; code: number; message: string }[] = [];
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
-  private caFile = '';
-
   constructor(
     readonly accountSid: string,
     readonly authToken: string,
   ) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => this.track(s));
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    super();
   }
 
   async start(): Promise<this> {
-    this.caFile = serveAsProxy(
-      this.server,
-      SERVERLESS_HOSTS,
-      (req, res) => void this.handle(req, res),
-      (s) => this.track(s),
-    ).caFile;
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.proxyFor(SERVERLESS_HOSTS);
+    await this.listen();
     return this;
-  }
-
-  /** Environment for a deploy process: its HTTPS requests to Twilio come here. */
-  proxyEnv(): Record<string, string> {
-    return { HTTP_PROXY: `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`, NODE_EXTRA_CA_CERTS: this.caFile };
   }
 
   reset(): void {
     this.services.length = 0;
     this.requests.length = 0;
     this.refused.length = 0;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   service(uniqueName: string): Service | undefined {
@@ -164,7 +138,7 @@ export class ServerlessStandIn {
     return service;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', `https://${req.headers.host ?? 'serverless.twilio.com'}`);

@@ -36,7 +36,12 @@ export class TwilioRun {
   private child?: ChildProcess;
   port = 0;
 
-  constructor(private readonly options: TwilioRunOptions) {}
+  /** Options, or a function giving them when the process starts (after the stand-ins have ports). */
+  constructor(private readonly makeOptions: TwilioRunOptions | (() => TwilioRunOptions)) {}
+
+  private get options(): TwilioRunOptions {
+    return typeof this.makeOptions === 'function' ? this.makeOptions() : this.makeOptions;
+  }
 
   get baseUrl(): string {
     return `http://localhost:${this.port}`;
@@ -114,4 +119,12 @@ export class TwilioRun {
     const body = await res.text();
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', body, ms: Date.now() - started };
   }
+}
+
+/** A twilio-run process for the whole suite: started after the stand-ins declared before it, stopped after the last test. */
+export function useTwilioRun(options: () => TwilioRunOptions): TwilioRun {
+  const server = new TwilioRun(options);
+  beforeAll(() => server.start(), 40_000);
+  afterAll(() => server.stop());
+  return server;
 }

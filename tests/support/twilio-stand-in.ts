@@ -12,9 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import twilio from 'twilio';
-import { serveAsProxy } from './tls';
+import { LoopbackServer } from './loopback-server';
 
 export type TwilioBehaviour = { kind: 'ok' } | { kind: 'hang' } | { kind: 'error'; status: number; code: number; message: string };
 
@@ -50,49 +49,24 @@ const CALL_PARAMS = new Set([
   'Trim',
 ]);
 
-export class TwilioStandIn {
+export class TwilioStandIn extends LoopbackServer {
   readonly calls: RecordedCall[] = [];
   readonly refused: { reason: string }[] = [];
   behaviour: TwilioBehaviour = { kind: 'ok' };
   /** The account's phone numbers and where their voice webhooks point. */
   numbers: { phoneNumber: string; voiceUrl: string }[] = [];
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
-  private caFile = '';
-
   constructor(
     readonly accountSid: string,
     readonly authToken: string,
   ) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => this.track(s));
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    super();
   }
 
   async start(options: { tls?: boolean } = {}): Promise<this> {
     // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
-    if (options.tls)
-      this.caFile = serveAsProxy(
-        this.server,
-        ['api.twilio.com'],
-        (req, res) => void this.handle(req, res),
-        (s) => this.track(s),
-      ).caFile;
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    if (options.tls) this.proxyFor(['api.twilio.com']);
+    await this.listen();
     return this;
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Environment for a process whose twilio client should reach this stand-in. */
-  proxyEnv(): Record<string, string> {
-    return { HTTP_PROXY: this.origin, NODE_EXTRA_CA_CERTS: this.caFile };
   }
 
   /** A real twilio RequestClient that sends api.twilio.com requests here instead. */
@@ -111,17 +85,12 @@ export class TwilioStandIn {
     this.numbers = [];
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
   private error(res: http.ServerResponse, status: number, code: number, message: string): void {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const expectedAuth = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
