@@ -11,6 +11,26 @@ import { readEnvFile } from './env-file';
 
 const USAGE = 'usage: npm run call -- --to +1... [--from +1...] [--room NAME] [--agent NAME] [--param Name=Value] [--url URL] [--env FILE]';
 
+/** The request's parameters, or what is wrong with the arguments. */
+function requestParams(values: {
+  to?: string;
+  from?: string;
+  room?: string;
+  agent?: string;
+  param: string[];
+}): Record<string, string> | string {
+  const params: Record<string, string> = { To: values.to ?? '' };
+  if (values.from) params.From = values.from;
+  if (values.room) params.RoomName = values.room;
+  if (values.agent) params.AgentName = values.agent;
+  for (const pair of values.param) {
+    const at = pair.indexOf('=');
+    if (at < 1) return `--param needs Name=Value, got ${pair}`;
+    params[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return params;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -34,17 +54,10 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const params: Record<string, string> = { To: values.to };
-  if (values.from) params.From = values.from;
-  if (values.room) params.RoomName = values.room;
-  if (values.agent) params.AgentName = values.agent;
-  for (const pair of values.param) {
-    const at = pair.indexOf('=');
-    if (at < 1) {
-      console.error(`--param needs Name=Value, got ${pair}`);
-      return 2;
-    }
-    params[pair.slice(0, at)] = pair.slice(at + 1);
+  const params = requestParams(values);
+  if (typeof params === 'string') {
+    console.error(params);
+    return 2;
   }
 
   const signature = twilio.getExpectedTwilioSignature(authToken, values.url, params);

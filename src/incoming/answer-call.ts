@@ -46,13 +46,12 @@ export async function answerIncomingCall(
 
   const signature = readSignatureSettings(env);
   if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`, 'configuration');
-  if (signature.value.required) {
-    const domain = String(env.DOMAIN_NAME ?? '');
-    const verdict = verifyFunctionRequest(signature.value.authToken, domain, String(env.PATH ?? ''), event, [FLOW_SID_PARAM]);
-    if (verdict !== 'valid') {
-      deps.log({ ...line, outcome: 'rejected', reason: `signature ${verdict}`, ms: Date.now() - started }, 'error');
-      return textReply(403, 'Forbidden: this URL answers only requests signed by Twilio.');
-    }
+  const verdict = signature.value.required
+    ? verifyFunctionRequest(signature.value.authToken, String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''), event, [FLOW_SID_PARAM])
+    : 'valid';
+  if (verdict !== 'valid') {
+    deps.log({ ...line, outcome: 'rejected', reason: `signature ${verdict}`, ms: Date.now() - started }, 'error');
+    return textReply(403, 'Forbidden: this URL answers only requests signed by Twilio.');
   }
 
   const liveKit = readLiveKitSettings(env);

@@ -71,6 +71,21 @@ class StaleSocketError extends Error {
   }
 }
 
+/** The JSON of a 2xx answer; a {@link TwirpError} for any other. */
+function readReply(status: number, text: string): unknown {
+  if (status >= 200 && status < 300) return JSON.parse(text);
+  let code: string | undefined;
+  let message = `HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; msg?: unknown };
+    if (typeof parsed.code === 'string') code = parsed.code;
+    if (typeof parsed.msg === 'string') message = parsed.msg;
+  } catch {
+    // not a Twirp error body; status alone
+  }
+  throw new TwirpError(status, code, message);
+}
+
 function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Promise<unknown> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -96,26 +111,11 @@ function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Prom
         response.on('error', reject);
         response.on('end', () => {
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            try {
-              resolve(JSON.parse(text));
-            } catch (error) {
-              reject(error);
-            }
-            return;
-          }
-          let code: string | undefined;
-          let message = `HTTP ${status}`;
           try {
-            const parsed = JSON.parse(text) as { code?: unknown; msg?: unknown };
-            if (typeof parsed.code === 'string') code = parsed.code;
-            if (typeof parsed.msg === 'string') message = parsed.msg;
-          } catch {
-            // not a Twirp error body; status alone
+            resolve(readReply(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+          } catch (error) {
+            reject(error);
           }
-          reject(new TwirpError(status, code, message));
         });
       },
     );

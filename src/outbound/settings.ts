@@ -29,6 +29,36 @@ export interface OutboundSettings {
   statusCallbacks: boolean;
 }
 
+function readCallerIds(reader: EnvReader): string[] {
+  const callerIds = reader.list('OUTBOUND_CALLER_IDS');
+  if (callerIds.length === 0) reader.problem('OUTBOUND_CALLER_IDS', 'is required: the E.164 numbers outbound calls may come from');
+  for (const id of callerIds)
+    if (!isE164(id)) reader.problem('OUTBOUND_CALLER_IDS', `has "${clean(id, 20)}", which is not an E.164 number`);
+  return callerIds;
+}
+
+/** Where calls may go: the allow-list (by default the caller IDs' countries) and the block-list. */
+function readDestinations(reader: EnvReader, callerIds: string[]): DestinationPolicy {
+  const countries = new Set<string>();
+  const prefixes: string[] = [];
+  const allowed = reader.list('OUTBOUND_ALLOWED_DESTINATIONS');
+  for (const entry of allowed) {
+    const upper = entry.toUpperCase();
+    if (COUNTRY_CODE.test(upper)) countries.add(upper);
+    else if (E164_PREFIX.test(entry)) prefixes.push(entry);
+    else reader.problem('OUTBOUND_ALLOWED_DESTINATIONS', `has "${clean(entry, 20)}": use ISO country codes (US) or E.164 prefixes (+1415)`);
+  }
+  // By default a deployment dials only the countries its own numbers are in.
+  if (allowed.length === 0) for (const id of callerIds) if (countryOf(id)) countries.add(countryOf(id));
+
+  const blocked = [...PREMIUM_PREFIXES];
+  for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
+    if (E164_PREFIX.test(entry)) blocked.push(entry);
+    else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
+  }
+  return { countries, prefixes, blocked };
+}
+
 export const readOutboundSettings = memoizedRead(
   [
     'OUTBOUND_CALLER_IDS',
@@ -48,36 +78,14 @@ export const readOutboundSettings = memoizedRead(
   ],
   (env: Env): Read<OutboundSettings> => {
     const reader = new EnvReader(env);
-    const callerIds = reader.list('OUTBOUND_CALLER_IDS');
-    if (callerIds.length === 0) reader.problem('OUTBOUND_CALLER_IDS', 'is required: the E.164 numbers outbound calls may come from');
-    for (const id of callerIds)
-      if (!isE164(id)) reader.problem('OUTBOUND_CALLER_IDS', `has "${clean(id, 20)}", which is not an E.164 number`);
-
-    const countries = new Set<string>();
-    const prefixes: string[] = [];
-    const allowed = reader.list('OUTBOUND_ALLOWED_DESTINATIONS');
-    for (const entry of allowed) {
-      const upper = entry.toUpperCase();
-      if (COUNTRY_CODE.test(upper)) countries.add(upper);
-      else if (E164_PREFIX.test(entry)) prefixes.push(entry);
-      else
-        reader.problem('OUTBOUND_ALLOWED_DESTINATIONS', `has "${clean(entry, 20)}": use ISO country codes (US) or E.164 prefixes (+1415)`);
-    }
-    // By default a deployment dials only the countries its own numbers are in.
-    if (allowed.length === 0) for (const id of callerIds) if (countryOf(id)) countries.add(countryOf(id));
-
-    const blocked = [...PREMIUM_PREFIXES];
-    for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
-      if (E164_PREFIX.test(entry)) blocked.push(entry);
-      else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
-    }
-
+    const callerIds = readCallerIds(reader);
+    const destinations = readDestinations(reader, callerIds);
     const roomPrefix = readRoomPrefix(reader, 'OUTBOUND_ROOM_PREFIX', 'call-out-');
 
     const voice = readGreeting(reader);
     return finish(reader, {
       callerIds,
-      destinations: { countries, prefixes, blocked },
+      destinations,
       allowAddresses: reader.flag('OUTBOUND_ALLOW_ADDRESSES', false),
       twimlMode: reader.oneOf<OutboundTwimlMode>('OUTBOUND_TWIML_MODE', ['url', 'inline'], 'url'),
       roomPrefix,
