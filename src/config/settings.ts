@@ -110,12 +110,23 @@ export const readSignatureSettings = memoizedRead(['TWILIO_SIGNATURE_VALIDATION'
   return finish(reader, { required, authToken });
 });
 
+/** AGENT_NAMES: the agents dispatched to each call, cleaned; empty for none. */
+export function readAgentNames(reader: EnvReader): string[] {
+  return reader
+    .list('AGENT_NAMES')
+    .map((n) => clean(n, LIMITS.name))
+    .filter(Boolean);
+}
+
 /** A room name prefix, or the default when unset. */
 export function readRoomPrefix(reader: EnvReader, name: string, fallback: string): string {
   const prefix = reader.text(name) || fallback;
   if (!isRoomPrefix(prefix)) reader.problem(name, ROOM_PREFIX_RULE);
   return prefix;
 }
+
+/** The variables {@link readGreeting} reads. */
+export const GREETING_VARIABLES = ['GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE'] as const;
 
 export function readGreeting(reader: EnvReader): GreetingSettings {
   return {
@@ -127,7 +138,7 @@ export function readGreeting(reader: EnvReader): GreetingSettings {
 
 /** Fallback settings never fail: a broken value is replaced by a safe default. */
 export const readFallbackSettings = memoizedRead(
-  ['FALLBACK_MESSAGE', 'FALLBACK_NUMBER', 'GREETING', 'GREETING_VOICE', 'GREETING_LANGUAGE'],
+  ['FALLBACK_MESSAGE', 'FALLBACK_NUMBER', ...GREETING_VARIABLES],
   (env: Env): FallbackSettings & { voice: string; language: string } => {
     const reader = new EnvReader(env);
     const message = clean(reader.text('FALLBACK_MESSAGE'), LIMITS.speech) || DEFAULT_FALLBACK_MESSAGE;
@@ -152,24 +163,11 @@ export function parseActionUrl(reader: EnvReader, name: string): string {
 }
 
 export const readInboundSettings = memoizedRead(
-  [
-    'ROOM_PREFIX',
-    'AGENT_NAMES',
-    'AGENT_METADATA',
-    'PARTICIPANT_IDENTITY',
-    'PARTICIPANT_NAME',
-    'GREETING',
-    'GREETING_VOICE',
-    'GREETING_LANGUAGE',
-    'CONNECT_ACTION_URL',
-  ],
+  ['ROOM_PREFIX', 'AGENT_NAMES', 'AGENT_METADATA', 'PARTICIPANT_IDENTITY', 'PARTICIPANT_NAME', ...GREETING_VARIABLES, 'CONNECT_ACTION_URL'],
   (env: Env): Read<InboundSettings> => {
     const reader = new EnvReader(env);
     const roomPrefix = readRoomPrefix(reader, 'ROOM_PREFIX', 'call-');
-    const agentNames = reader
-      .list('AGENT_NAMES')
-      .map((n) => clean(n, 128))
-      .filter(Boolean);
+    const agentNames = readAgentNames(reader);
     return finish(reader, {
       roomPrefix,
       agentNames,

@@ -3,7 +3,16 @@
  * IDs, and how the call is handed to LiveKit.
  */
 import { LIMITS } from '../config/rules';
-import { finish, GreetingSettings, parseActionUrl, Read, readGreeting, readRoomPrefix } from '../config/settings';
+import {
+  finish,
+  GREETING_VARIABLES,
+  GreetingSettings,
+  parseActionUrl,
+  Read,
+  readAgentNames,
+  readGreeting,
+  readRoomPrefix,
+} from '../config/settings';
 import { countryOf, DestinationPolicy, PREMIUM_PREFIXES } from '../phone/destination';
 import { Env, EnvReader, memoizedRead } from '../config/env-reader';
 import { COUNTRY_CODE, E164_PREFIX, isE164 } from '../phone/address';
@@ -68,9 +77,7 @@ export const readOutboundSettings = memoizedRead(
     'OUTBOUND_ALLOW_ADDRESSES',
     'OUTBOUND_TWIML_MODE',
     'AGENT_NAMES',
-    'GREETING',
-    'GREETING_VOICE',
-    'GREETING_LANGUAGE',
+    ...GREETING_VARIABLES,
     'OUTBOUND_GREETING',
     'OUTBOUND_CONNECT_ACTION_URL',
     'TWILIO_TIMEOUT_MS',
@@ -89,10 +96,7 @@ export const readOutboundSettings = memoizedRead(
       allowAddresses: reader.flag('OUTBOUND_ALLOW_ADDRESSES', false),
       twimlMode: reader.oneOf<OutboundTwimlMode>('OUTBOUND_TWIML_MODE', ['url', 'inline'], 'url'),
       roomPrefix,
-      agentNames: reader
-        .list('AGENT_NAMES')
-        .map((n) => clean(n, 128))
-        .filter(Boolean),
+      agentNames: readAgentNames(reader),
       greeting: { ...voice, text: clean(reader.text('OUTBOUND_GREETING'), LIMITS.speech) },
       connectActionUrl: parseActionUrl(reader, 'OUTBOUND_CONNECT_ACTION_URL'),
       twilioTimeoutMs: reader.integer('TWILIO_TIMEOUT_MS', 3500, 500, 4500),
