@@ -56,18 +56,22 @@ export async function twirpCall(
   try {
     return await send(url, payload, token, timeoutMs);
   } catch (error) {
-    // A kept-alive socket the server closed just as it was reused: the
-    // server never saw the request, so sending it again is safe (Node's
-    // documented remedy). Only once, and only within the deadline.
+    // A kept-alive socket that was already dead when the request was
+    // written: the server cannot have seen the request, so sending it again
+    // is safe (Node's documented remedy). Once the request was written it
+    // may have been processed, and ConnectTwilioCall is not idempotent (a
+    // second session), so then it is never sent again. Only once, and only
+    // within the deadline.
     const left = timeoutMs - (Date.now() - started);
     if (error instanceof StaleSocketError && left > 0) return send(url, payload, token, left);
     throw error instanceof StaleSocketError ? error.cause : error;
   }
 }
 
+/** The request failed on a reused socket before it was fully written. */
 class StaleSocketError extends Error {
   constructor(override readonly cause: unknown) {
-    super('kept-alive socket was closed by the server');
+    super('kept-alive socket was closed by the server before the request was written');
   }
 }
 
@@ -122,7 +126,11 @@ function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Prom
     const timer = setTimeout(() => request.destroy(new TwirpTimeoutError(timeoutMs)), timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const stale = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      // Only a failed write (syscall 'write') proves the request never left:
+      // the kernel refused the bytes because the peer had already reset the
+      // connection. A reset or hang-up seen while reading may follow a request
+      // the server read and acted on.
+      const stale = request.reusedSocket && error.syscall === 'write' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
       reject(stale ? new StaleSocketError(error) : error);
     });
     request.end(payload);

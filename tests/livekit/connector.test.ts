@@ -54,12 +54,25 @@ describe('LiveKit transport', () => {
     await expect(connect(request('after'))).resolves.toMatch(/^wss:\/\//);
   });
 
-  test('a kept-alive connection closed as it is reused: the call is sent again on a new one', async () => {
+  test('a kept-alive connection already dead when the request is written: sent again on a new one', async () => {
     const connect = liveKitConnector(settings());
     await connect(request('first'));
-    stand.dropNextReusedRequest = true;
+    const before = stand.connections;
+    // Reset before the client has seen it: its write fails, the server saw nothing.
+    stand.resetConnectionsNow();
     await expect(connect(request('second'))).resolves.toMatch(/^wss:\/\//);
-    expect(stand.dropNextReusedRequest).toBe(false);
+    expect(stand.connections - before).toBe(1);
     expect(stand.calls('Connector.ConnectTwilioCall').map((r) => (r.body as { roomName: string }).roomName)).toEqual(['first', 'second']);
+  });
+
+  test('a connection closed after the server read the request: never sent twice, the call fails', async () => {
+    const connect = liveKitConnector(settings());
+    await connect(request('first'));
+    stand.dropNextReusedAfterServing = true;
+    await expect(connect(request('second'))).rejects.toMatchObject({ name: 'LiveKitError', kind: 'unreachable' });
+    expect(stand.dropNextReusedAfterServing).toBe(false);
+    // One session for 'second', as the server made it; not two.
+    expect(stand.calls('Connector.ConnectTwilioCall').map((r) => (r.body as { roomName: string }).roomName)).toEqual(['first', 'second']);
+    expect(stand.rooms.get('second')?.size).toBe(1);
   });
 });

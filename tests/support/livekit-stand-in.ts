@@ -60,8 +60,8 @@ export class LiveKitStandIn extends LoopbackServer {
   /** Per-method overrides, e.g. make only RemoveParticipant fail. */
   methodBehaviour: Partial<Record<string, Behaviour>> = {};
   connections = 0;
-  /** Close the connection, unanswered, on the next request that reuses one: a keep-alive race. */
-  dropNextReusedRequest = false;
+  /** Read and serve the next request on a reused connection, then close it unanswered: the answer is lost. */
+  dropNextReusedAfterServing = false;
   private readonly served = new WeakMap<object, number>();
   /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
   readonly serviceTimes: number[] = [];
@@ -70,10 +70,11 @@ export class LiveKitStandIn extends LoopbackServer {
   protected override listener(req: http.IncomingMessage, res: http.ServerResponse): void {
     const count = (this.served.get(req.socket) ?? 0) + 1;
     this.served.set(req.socket, count);
-    if (this.dropNextReusedRequest && count > 1) {
-      this.dropNextReusedRequest = false;
-      req.socket.destroy();
-      return;
+    if (this.dropNextReusedAfterServing && count > 1) {
+      this.dropNextReusedAfterServing = false;
+      // Served in full (the session exists), but the answer never leaves.
+      res.write = () => true;
+      res.end = (() => (req.socket.destroy(), res)) as unknown as typeof res.end;
     }
     const arrived = performance.now();
     res.on('finish', () => this.serviceTimes.push(performance.now() - arrived));
@@ -106,6 +107,14 @@ export class LiveKitStandIn extends LoopbackServer {
 
   calls(method: string): Recorded[] {
     return this.requests.filter((r) => r.method === method);
+  }
+
+  /**
+   * Resets every open connection at once (TCP RST), without waiting: a client
+   * that sends on one before it has noticed finds it dead as it writes.
+   */
+  resetConnectionsNow(): void {
+    for (const socket of this.sockets) socket.resetAndDestroy();
   }
 
   /** Closes every open connection, as a server does with idle keep-alive sockets. */
