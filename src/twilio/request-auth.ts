@@ -6,7 +6,7 @@
  */
 import type { Env } from '../config/env-reader';
 import { errorReply, HttpReply } from './reply';
-import { verifyFunctionRequest } from './signature';
+import { unsignableField, verifyFunctionRequest } from './signature';
 
 export function isDeployed(env: Env): boolean {
   return typeof env.SERVICE_SID === 'string' && env.SERVICE_SID.length > 0;
@@ -32,6 +32,17 @@ export function checkLocalSignature(
       reply: errorReply(401, {
         code: 'signature-required',
         message: 'Sign the request with X-Twilio-Signature (see README: calling outbound)',
+      }),
+    };
+  }
+  if (verdict === 'unsignable') {
+    const field = unsignableField(event);
+    return {
+      reason: `signature cannot cover ${field}`,
+      reply: errorReply(403, {
+        code: 'signature-invalid',
+        field,
+        message: `${field} is an object, which X-Twilio-Signature cannot cover: send a form, or the value as a JSON string`,
       }),
     };
   }

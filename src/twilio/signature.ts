@@ -18,7 +18,14 @@ export interface SignedRequest {
   params: Record<string, string | string[]>;
 }
 
-export type SignatureVerdict = 'valid' | 'missing' | 'invalid';
+/**
+ * `unsignable`: a field is an object (a JSON body's nested value), which a
+ * form has no way to carry, so no X-Twilio-Signature over the parameters can
+ * cover it. Twilio signs JSON bodies only through a bodySHA256 hash of the
+ * raw body, which a Function never sees, so such a request is refused rather
+ * than trusted with a field nobody signed.
+ */
+export type SignatureVerdict = 'valid' | 'missing' | 'invalid' | 'unsignable';
 
 /** The public URL of this function as Twilio calls it. */
 export function functionUrl(domainName: string, path: string): string {
@@ -27,6 +34,18 @@ export function functionUrl(domainName: string, path: string): string {
 }
 
 /** Parameters as Twilio signed them: `event` without the runtime's additions. */
+/** The first field a form could not have carried, if any. */
+export function unsignableField(event: Record<string, unknown>): string | undefined {
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'request') continue;
+    if (scalar(value)) continue;
+    if (Array.isArray(value) && value.every(scalar)) continue;
+    return name;
+  }
+  return undefined;
+}
+
 export function signedParams(event: Record<string, unknown>): Record<string, string | string[]> {
   const params: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(event)) {
@@ -79,6 +98,7 @@ export function verifyFunctionRequest(
   queryNames: readonly string[] = [],
 ): SignatureVerdict {
   const signature = signatureHeader(event);
+  if (unsignableField(event) !== undefined) return signature?.trim() ? 'unsignable' : 'missing';
   const params = signedParams(event);
   const base = functionUrl(domainName, path);
   const query: [string, string][] = [];

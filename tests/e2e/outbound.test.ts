@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import twilio from 'twilio';
 import { liveKitEnv } from '../support/fixtures';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
@@ -51,6 +52,21 @@ describe('twilio-run serving dist/functions/outbound.protected', () => {
     expect(JSON.parse(reply.body).error.code).toBe('signature-required');
     expect(twilioApi.calls).toHaveLength(0);
     expect(liveKit.requests).toHaveLength(0);
+  });
+
+  test('a JSON body with an object field is refused: the signature covered only the other fields', async () => {
+    const url = `${server.baseUrl}/outbound`;
+    // Signed as a form of the string fields; the object rides along unsigned.
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, { To: '+14155550124' });
+    const reply = await server.postJson('/outbound', { To: '+14155550124', ParticipantAttributes: { tier: 'gold' } }, signature);
+    expect(reply.status).toBe(403);
+    expect(JSON.parse(reply.body).error).toMatchObject({ code: 'signature-invalid', field: 'ParticipantAttributes' });
+    expect(liveKit.requests).toHaveLength(0);
+    expect(twilioApi.calls).toHaveLength(0);
+    // The same attributes as a JSON string are a form field like any other, and signed.
+    const asString = { To: '+14155550124', ParticipantAttributes: JSON.stringify({ tier: 'gold' }) };
+    const signed = await server.postJson('/outbound', asString, twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, asString));
+    expect(signed.status).toBe(200);
   });
 
   test('npm run call signs the request as Twilio does and prints the result', async () => {

@@ -106,6 +106,16 @@ export class TwilioRun {
     return this.postTo(`${this.baseUrl}${fnPath}`, params, sign);
   }
 
+  /** POSTs a JSON body with the given X-Twilio-Signature. */
+  async postJson(fnPath: string, body: unknown, signature: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(`${this.baseUrl}${fnPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-twilio-signature': signature },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.text() };
+  }
+
   /** POSTs to a full URL (a query string included, as in a callback URL), signed over that URL. */
   async postTo(
     url: string,
