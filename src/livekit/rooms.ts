@@ -11,9 +11,15 @@ import { classifyLiveKitFailure } from './connector';
 
 export type RoomOutcome = 'done' | 'not-found' | 'failed';
 
+export interface ParticipantState {
+  attributes: Record<string, string>;
+  /** Whether it publishes a track: for a connector participant, whether its stream ever started. */
+  publishing: boolean;
+}
+
 export interface LiveKitRooms {
-  /** The participant's attributes, or why they could not be had. */
-  getAttributes(room: string, identity: string): Promise<Record<string, string> | Exclude<RoomOutcome, 'done'>>;
+  /** The participant's attributes and whether it publishes media, or why they could not be had. */
+  getParticipant(room: string, identity: string): Promise<ParticipantState | Exclude<RoomOutcome, 'done'>>;
   setAttributes(room: string, identity: string, attributes: Record<string, string>): Promise<RoomOutcome>;
   removeParticipant(room: string, identity: string): Promise<RoomOutcome>;
   /** A reliable data message to everyone in the room. */
@@ -35,12 +41,13 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
     }
   };
   return {
-    getAttributes: async (room, identity) => {
-      let attributes: Record<string, string> = {};
+    getParticipant: async (room, identity) => {
+      let state: ParticipantState = { attributes: {}, publishing: false };
       const outcome = await attempt(async () => {
-        attributes = (await client.getParticipant(room, identity)).attributes;
+        const info = await client.getParticipant(room, identity);
+        state = { attributes: info.attributes, publishing: info.tracks.length > 0 };
       });
-      return outcome === 'done' ? attributes : outcome;
+      return outcome === 'done' ? state : outcome;
     },
     sendData: (room, topic, payload) =>
       attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic })),

@@ -3,27 +3,34 @@
  * machine detection callbacks, reflected into the LiveKit room so the agent
  * knows when the phone rings, is answered, is busy or reaches a machine.
  *
- * Twilio may repeat or reorder callbacks, so the participant's current
- * attributes are read first and only a newer status is written. Every
- * callback is answered 200 (Twilio does not need to try again: an unknown
- * room or participant will not become known), within about 4 s.
+ * Twilio may repeat, reorder and overlap callbacks. A call only moves
+ * forward, so a status older than what the room already shows is dropped;
+ * each stage reached is kept in its own attribute and the status settled
+ * from them (see `settle`), so overlapping callbacks cannot leave an older
+ * status on top. Every callback is answered 200 (Twilio does not need to try
+ * again: an unknown room or participant will not become known), within 8 s.
  */
-import { endedUnanswered, isNewer, RoomCallStatus, roomStatusOf, STATUS_TOPIC } from './room-status';
+import { isNewer, latestStage, RoomCallStatus, roomStatusOf, stageKey, STATUS_TOPIC } from './room-status';
 import { LiveKitSettings, readInboundSettings, readLiveKitSettings } from '../config/settings';
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from '../incoming/connect-request';
-import type { LiveKitRooms } from '../livekit/rooms';
+import type { LiveKitRooms, ParticipantState } from '../livekit/rooms';
 import type { LogFields } from '../util/log';
 import { checkLocalSignature } from '../twilio/request-auth';
 import { inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
+import { Budget } from '../util/budget';
 import { clean } from '../util/sanitize';
 
 /** Query parameters the service puts in the status callback URLs it gives Twilio. */
 export const STATUS_QUERY = ['room', 'identity'] as const;
 
 const ROOM_OP_MS = 1000;
+/** Read-backs after a status write; each one that restores the status is followed by another. */
+const SETTLE_ROUNDS = 3;
+/** Twilio waits 15 s for a status callback and a Function may run 10 s; everything here fits in 8. */
+const STATUS_BUDGET_MS = 8000;
 
 export interface StatusDependencies {
   rooms: (settings: LiveKitSettings, timeoutMs: number) => LiveKitRooms;
@@ -60,24 +67,35 @@ interface Callback {
   /** A recognised AnsweredBy, or ''. */
   amd: string;
   sipResponseCode: string;
+  /** Twilio's order of this call's callbacks, and when Twilio sent this one: for agents ordering the data messages. */
+  sequenceNumber: string;
+  timestamp: string;
 }
 
 function readCallback(event: Record<string, unknown>): Callback {
   const twilioStatus = clean(event.CallStatus, 32);
   const answeredBy = clean(event.AnsweredBy, 32);
+  const sequence = clean(event.SequenceNumber, 12);
   return {
     callSid: clean(event.CallSid, 64),
     twilioStatus,
     status: roomStatusOf(twilioStatus),
     amd: ANSWERED_BY.test(answeredBy) ? answeredBy : '',
     sipResponseCode: clean(event.SipResponseCode, 8),
+    sequenceNumber: /^\d+$/.test(sequence) ? sequence : '',
+    timestamp: clean(event.Timestamp, 64),
   };
 }
 
-/** The attributes this callback changes: only a newer status, a new AMD result, a missing call SID. */
+/**
+ * The attributes this callback changes: its stage (when the call has not
+ * already moved past it) with the status it makes newest, a new AMD result,
+ * a missing call SID.
+ */
 function changesFor(callback: Callback, current: Record<string, string>): Record<string, string> {
   const changes: Record<string, string> = {};
-  if (callback.status && isNewer(callback.status, current['twilio.callStatus'])) {
+  if (callback.status && isNewer(callback.status, latestStage(current)?.stage)) {
+    changes[stageKey(callback.status)] = callback.twilioStatus;
     changes['twilio.callStatus'] = callback.status;
     changes['twilio.callStatusDetail'] = callback.twilioStatus;
   }
@@ -86,15 +104,38 @@ function changesFor(callback: Callback, current: Record<string, string>): Record
   return changes;
 }
 
-/** Writes the changes, tells the room, and removes the participant of a call nobody answered. */
+/**
+ * Makes `twilio.callStatus` name the furthest stage recorded. An older
+ * callback that read before this one wrote may have overwritten it; its
+ * stage attribute cannot erase ours, so reading back shows what to restore.
+ * Every callback that writes a status does this before it answers, so once
+ * all of a call's callbacks are answered the room shows the newest status.
+ */
+async function settle(rooms: LiveKitRooms, participant: Participant, budget: Budget): Promise<ParticipantState | 'not-found' | 'failed'> {
+  for (let round = 0; ; round += 1) {
+    const state = await rooms.getParticipant(participant.room, participant.identity);
+    if (typeof state === 'string') return state;
+    const latest = latestStage(state.attributes);
+    if (!latest || state.attributes['twilio.callStatus'] === latest.stage) return state;
+    // Out of rounds or time: the callback that wrote last settles after us.
+    if (round === SETTLE_ROUNDS || budget.remaining() < 4 * ROOM_OP_MS) return state;
+    const restored = { 'twilio.callStatus': latest.stage, 'twilio.callStatusDetail': latest.detail };
+    const write = await rooms.setAttributes(participant.room, participant.identity, restored);
+    if (write !== 'done') return write;
+  }
+}
+
+/** Writes the changes, settles the status, tells the room, and removes a participant whose stream never started. */
 async function apply(
   rooms: LiveKitRooms,
   participant: Participant,
   callback: Callback,
   changes: Record<string, string>,
   current: Record<string, string>,
+  budget: Budget,
 ): Promise<LogFields> {
   const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
+  const settled = changes['twilio.callStatus'] && attributes === 'done' ? await settle(rooms, participant, budget) : undefined;
   // A hidden or departed participant's attributes may reach nobody; the
   // data message reaches whoever is in the room, the agent included.
   const message = JSON.stringify({
@@ -103,27 +144,34 @@ async function apply(
     detail: callback.twilioStatus || undefined,
     answeredBy: callback.amd || undefined,
     sipResponseCode: callback.sipResponseCode || undefined,
+    sequenceNumber: callback.sequenceNumber ? Number(callback.sequenceNumber) : undefined,
+    timestamp: callback.timestamp || undefined,
   });
   const dataMessage = await rooms.sendData(participant.room, STATUS_TOPIC, message);
-  // Nobody answered: the hidden connector participant would otherwise wait for LiveKit's timeout.
+  // The call is over. A connector participant that never published (nobody
+  // answered, or the caller heard the fallback while LiveKit answered too
+  // late) would otherwise wait, with its agent, for LiveKit's timeout; one
+  // whose stream ran leaves by itself when the stream ends.
+  const streamed = typeof settled === 'object' && settled.publishing;
   const removed =
-    changes['twilio.callStatus'] === 'hangup' && endedUnanswered(callback.twilioStatus)
+    changes['twilio.callStatus'] === 'hangup' && !streamed
       ? await rooms.removeParticipant(participant.room, participant.identity)
       : undefined;
-  return { outcome: 'updated', attributes, dataMessage, removed };
+  return { outcome: 'updated', attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed };
 }
 
 export async function reflectCallStatus(env: Env, event: Record<string, unknown>, deps: StatusDependencies): Promise<HttpReply> {
-  const started = Date.now();
+  const budget = new Budget(STATUS_BUDGET_MS);
   const callback = readCallback(event);
   const line: LogFields = {
     fn: 'status',
     callSid: callback.callSid,
     callStatus: callback.twilioStatus,
     answeredBy: clean(event.AnsweredBy, 32),
+    sequence: callback.sequenceNumber,
   };
   const done = (fields: LogFields, level: 'info' | 'error' = 'info', reply = jsonReply(200, { outcome: fields.outcome })): HttpReply => {
-    deps.log({ ...line, ...fields, ms: Date.now() - started }, level);
+    deps.log({ ...line, ...fields, ms: budget.elapsed() }, level);
     return reply;
   };
 
@@ -142,11 +190,11 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   if (!callback.status && !callback.amd) return done({ outcome: 'ignored', reason: 'no status or AnsweredBy' });
 
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
-  const current = await rooms.getAttributes(participant.room, participant.identity);
+  const current = await rooms.getParticipant(participant.room, participant.identity);
   if (current === 'not-found') return done({ outcome: 'unknown-participant' });
   if (current === 'failed') return done({ outcome: 'livekit-failed' }, 'error');
 
-  const changes = changesFor(callback, current);
+  const changes = changesFor(callback, current.attributes);
   if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy']) return done({ outcome: 'unchanged' });
-  return done(await apply(rooms, participant, callback, changes, current));
+  return done(await apply(rooms, participant, callback, changes, current.attributes, budget));
 }

@@ -21,11 +21,32 @@ const FROM_TWILIO: Record<string, RoomCallStatus> = {
 
 const ORDER: Record<RoomCallStatus, number> = { dialing: 0, ringing: 1, active: 2, hangup: 3 };
 
-/** Twilio's final statuses for a call nobody answered. */
-const UNANSWERED = new Set(['busy', 'no-answer', 'failed', 'canceled']);
-
 export function roomStatusOf(twilioStatus: string): RoomCallStatus | undefined {
   return FROM_TWILIO[twilioStatus];
+}
+
+/**
+ * Each stage a call reached is kept in an attribute of its own,
+ * `twilio.stage.<stage>` = Twilio's status. Attribute updates merge, so
+ * callbacks that overlap can never erase each other's stage, and the newest
+ * stage reached can always be worked out again: LiveKit has no
+ * compare-and-set, and `twilio.callStatus` alone could be overwritten by an
+ * older callback that read before a newer one wrote.
+ */
+export const STAGE_PREFIX = 'twilio.stage.';
+
+export function stageKey(stage: RoomCallStatus): string {
+  return `${STAGE_PREFIX}${stage}`;
+}
+
+/** The furthest stage recorded in the attributes, with Twilio's status for it. */
+export function latestStage(attributes: Record<string, string>): { stage: RoomCallStatus; detail: string } | undefined {
+  let latest: { stage: RoomCallStatus; detail: string } | undefined;
+  for (const stage of Object.keys(ORDER) as RoomCallStatus[]) {
+    const detail = attributes[stageKey(stage)];
+    if (detail) latest = { stage, detail };
+  }
+  return latest;
 }
 
 /**
@@ -35,10 +56,6 @@ export function roomStatusOf(twilioStatus: string): RoomCallStatus | undefined {
 export function isNewer(next: RoomCallStatus, current: string | undefined): boolean {
   const known = current !== undefined && current in ORDER ? ORDER[current as RoomCallStatus] : -1;
   return ORDER[next] > known;
-}
-
-export function endedUnanswered(twilioStatus: string): boolean {
-  return UNANSWERED.has(twilioStatus);
 }
 
 export const STATUS_TOPIC = 'twilio.call-status';

@@ -81,6 +81,8 @@ describe('status sequences reach the room', () => {
     for (const status of ['initiated', 'ringing', 'in-progress', 'completed']) {
       expect(await callback(url, { ...base, CallStatus: status })).toEqual({ status: 200, outcome: 'updated' });
       seen.push(participant(call.roomName, call.participantIdentity)!.attributes['twilio.callStatus']!);
+      // Answered: Twilio fetches the TwiML and the stream connects.
+      if (status === 'in-progress') liveKit.startStream(call.roomName, call.participantIdentity);
     }
     expect(seen).toEqual(['dialing', 'ringing', 'active', 'hangup']);
     expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({
@@ -123,6 +125,33 @@ describe('status sequences reach the room', () => {
       'twilio.answeredBy': 'machine_end_beep',
     });
     expect(messages(call.roomName).at(-1)).toMatchObject({ answeredBy: 'machine_end_beep', status: 'active' });
+  });
+
+  test('a completed call whose stream never started: the connector participant is removed (an orphaned session)', async () => {
+    const call = await placeCall();
+    const url = String(call.params.StatusCallback);
+    await callback(url, { CallSid: call.callSid, CallStatus: 'in-progress', SequenceNumber: '2' });
+    expect(await callback(url, { CallSid: call.callSid, CallStatus: 'completed', SequenceNumber: '3' })).toEqual({
+      status: 200,
+      outcome: 'updated',
+    });
+    expect(participant(call.roomName, call.participantIdentity)).toBeUndefined();
+    expect(messages(call.roomName).map((m) => [m.status, m.sequenceNumber])).toEqual([
+      ['active', 2],
+      ['hangup', 3],
+    ]);
+  });
+
+  test('each stage reached is kept in its own attribute', async () => {
+    const call = await placeCall();
+    const url = String(call.params.StatusCallback);
+    await callback(url, { CallSid: call.callSid, CallStatus: 'ringing' });
+    await callback(url, { CallSid: call.callSid, CallStatus: 'in-progress' });
+    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({
+      'twilio.stage.ringing': 'ringing',
+      'twilio.stage.active': 'in-progress',
+      'twilio.callStatus': 'active',
+    });
   });
 
   test('duplicates change nothing and send nothing', async () => {

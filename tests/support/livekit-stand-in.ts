@@ -15,6 +15,9 @@ import {
   RoomParticipantIdentity,
   SendDataRequest,
   SendDataResponse,
+  TrackInfo,
+  TrackSource,
+  TrackType,
   UpdateParticipantRequest,
 } from '@livekit/protocol';
 import { ClaimGrants, TokenVerifier } from 'livekit-server-sdk';
@@ -45,6 +48,8 @@ interface Participant {
   identity: string;
   attributes: Record<string, string>;
   metadata: string;
+  /** Published tracks: a connector participant publishes the caller's audio once Twilio's stream connects. */
+  tracks: TrackInfo[];
 }
 
 export class LiveKitStandIn extends LoopbackServer {
@@ -103,10 +108,42 @@ export class LiveKitStandIn extends LoopbackServer {
     this.connectUrls.clear();
     this.behaviour = { kind: 'ok' };
     this.methodBehaviour = {};
+    this.jitter = undefined;
   }
 
   calls(method: string): Recorded[] {
     return this.requests.filter((r) => r.method === method);
+  }
+
+  /** Random latency, in milliseconds, before a request is applied and again before it is answered. */
+  jitter: { min: number; max: number } | undefined;
+
+  private async wait(): Promise<void> {
+    if (!this.jitter) return;
+    const { min, max } = this.jitter;
+    await new Promise((r) => setTimeout(r, min + Math.random() * (max - min)));
+  }
+
+  /** Puts a participant in a room, as a connector session that already exists. */
+  addParticipant(room: string, identity: string, streaming = false): void {
+    const participants = this.rooms.get(room) ?? new Map<string, Participant>();
+    participants.set(identity, { identity, attributes: {}, metadata: '', tracks: [] });
+    this.rooms.set(room, participants);
+    if (streaming) this.startStream(room, identity);
+  }
+
+  /** Twilio's stream for this participant connected: it now publishes the caller's audio. */
+  startStream(room: string, identity: string): void {
+    const participant = this.rooms.get(room)?.get(identity);
+    if (!participant) throw new Error(`no participant ${identity} in ${room}`);
+    participant.tracks.push(
+      new TrackInfo({ sid: `TR_${randomUUID().slice(0, 8)}`, type: TrackType.AUDIO, source: TrackSource.MICROPHONE }),
+    );
+  }
+
+  private info(participant: Participant): unknown {
+    const { identity, attributes, metadata, tracks } = participant;
+    return new ParticipantInfo({ identity, attributes, metadata, tracks }).toJson();
   }
 
   /**
@@ -165,6 +202,9 @@ export class LiveKitStandIn extends LoopbackServer {
 
     const behaviour = this.methodBehaviour[method] ?? this.behaviour;
     if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
+    // A request waits before it is applied and again before it is answered,
+    // so requests that overlap are applied and answered in any order.
+    await this.wait();
     // Only a serving behaviour changes the stand-in's rooms; the others record the request and misbehave.
     const serve = behaviour.kind === 'ok' || behaviour.kind === 'delay' || behaviour.kind === 'connect-url';
     try {
@@ -175,6 +215,7 @@ export class LiveKitStandIn extends LoopbackServer {
         res.writeHead(behaviour.status, { 'content-type': behaviour.contentType });
         return void res.end(behaviour.body);
       }
+      await this.wait();
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
     } catch (error) {
@@ -201,7 +242,12 @@ export class LiveKitStandIn extends LoopbackServer {
         this.connectUrls.set(request.roomName, url);
         const room = this.rooms.get(request.roomName) ?? new Map<string, Participant>();
         const identity = request.participantIdentity || `twilio-${randomUUID().slice(0, 8)}`;
-        room.set(identity, { identity, attributes: { ...request.participantAttributes }, metadata: request.participantMetadata });
+        room.set(identity, {
+          identity,
+          attributes: { ...request.participantAttributes },
+          metadata: request.participantMetadata,
+          tracks: [],
+        });
         this.rooms.set(request.roomName, room);
         return new ConnectTwilioCallResponse({ connectUrl: url }).toJson();
       }
@@ -215,11 +261,7 @@ export class LiveKitStandIn extends LoopbackServer {
         Object.assign(participant.attributes, request.attributes);
         for (const [key, value] of Object.entries(request.attributes)) if (value === '') delete participant.attributes[key];
         if (request.metadata) participant.metadata = request.metadata;
-        return new ParticipantInfo({
-          identity: participant.identity,
-          attributes: participant.attributes,
-          metadata: participant.metadata,
-        }).toJson();
+        return this.info(participant);
       }
       case 'RoomService.GetParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });
@@ -228,11 +270,7 @@ export class LiveKitStandIn extends LoopbackServer {
         if (!serve) return undefined;
         const participant = this.rooms.get(request.room)?.get(request.identity);
         if (!participant) throw fail(404, 'not_found', 'participant not found');
-        return new ParticipantInfo({
-          identity: participant.identity,
-          attributes: participant.attributes,
-          metadata: participant.metadata,
-        }).toJson();
+        return this.info(participant);
       }
       case 'RoomService.ListRooms': {
         if (!claims.video?.roomList) throw fail(403, 'permission_denied', 'roomList grant required');
