@@ -11,7 +11,7 @@ import { routesFromAssets } from '../config/routes-asset';
 import { LiveKitSettings, readLiveKitSettings } from '../config/settings';
 import { compactAttributes } from '../livekit/attributes';
 import { ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
-import { LiveKitRooms, liveKitRooms } from '../livekit/rooms';
+import { LiveKitRooms, liveKitRooms, RoomOutcome } from '../livekit/rooms';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { checkLocalSignature } from '../twilio/request-auth';
 import { Budget } from '../util/budget';
@@ -26,6 +26,8 @@ import { callCreateParams, classifyTwilioFailure, TwilioCalls } from './twilio-c
 export const TOTAL_BUDGET_MS = 7500;
 const LIVEKIT_BUDGET_MS = 3000;
 const ROOM_BUDGET_MS = 1000;
+const LATE_SESSION_WATCH_MS = 2000;
+const LATE_SESSION_POLL_MS = 400;
 
 export interface OutboundDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;
@@ -110,16 +112,32 @@ async function openSession(env: Env, prepared: Prepared, deps: OutboundDependenc
   } catch (error) {
     const failure = error instanceof LiveKitError ? error : new LiveKitError('unreachable', 'LiveKit failed');
     const timedOut = failure.kind === 'timeout';
-    // A timed-out request may still have created the hidden participant.
-    if (timedOut)
-      await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 200)).removeParticipant(request.roomName, request.participantIdentity);
+    const lateSession = timedOut ? await removeLateSession(deps, prepared, budget) : undefined;
     const reply = errorReply(timedOut ? 504 : 502, {
       code: timedOut ? 'livekit-timeout' : 'livekit-error',
       message: timedOut
         ? 'LiveKit did not answer in time; no call was placed'
         : `LiveKit could not create the session (${failure.kind}); no call was placed`,
     });
-    return { reply, fields: { outcome: 'livekit-failed', reason: `livekit ${failure.kind}: ${failure.message}` } };
+    return { reply, fields: { outcome: 'livekit-failed', reason: `livekit ${failure.kind}: ${failure.message}`, lateSession } };
+  }
+}
+
+/**
+ * A timed-out ConnectTwilioCall may still create its session: LiveKit can
+ * finish the request after we stopped waiting, and no call will ever come for
+ * it, so nothing later would clean it up. Remove its participant now, and
+ * while it is not there yet, look again for {@link LATE_SESSION_WATCH_MS}.
+ */
+async function removeLateSession(deps: OutboundDependencies, { liveKit, request }: Prepared, budget: Budget): Promise<RoomOutcome> {
+  const until = budget.elapsed() + LATE_SESSION_WATCH_MS;
+  for (;;) {
+    const outcome = await deps
+      .rooms(liveKit, budget.share(ROOM_BUDGET_MS, 200))
+      .removeParticipant(request.roomName, request.participantIdentity);
+    const next = budget.elapsed() + LATE_SESSION_POLL_MS;
+    if (outcome !== 'not-found' || next > until || budget.remaining() - LATE_SESSION_POLL_MS < ROOM_BUDGET_MS + 200) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, LATE_SESSION_POLL_MS));
   }
 }
 

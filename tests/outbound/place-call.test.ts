@@ -320,15 +320,26 @@ describe('outbound: failures are cleaned up in order', () => {
     expect(twilioApi.calls).toHaveLength(0);
   });
 
-  test('LiveKit never answering: 504 in time, no Twilio call, the maybe-created participant removed', async () => {
+  test('LiveKit never answering: 504 in time, no Twilio call, the maybe-created participant looked for and removed', async () => {
     liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'hang' };
     const started = Date.now();
     const reply = await post({ To: '+14155550123' }, { LIVEKIT_TIMEOUT_MS: '1000' });
-    expect(Date.now() - started).toBeLessThan(3000);
+    // The LiveKit deadline, then up to 2 s watching for a late session.
+    expect(Date.now() - started).toBeLessThan(4000);
     expect(reply.status).toBe(504);
     expect(reply.json.error.code).toBe('livekit-timeout');
     expect(twilioApi.calls).toHaveLength(0);
-    expect(liveKit.calls('RoomService.RemoveParticipant')).toHaveLength(1);
+    expect(liveKit.calls('RoomService.RemoveParticipant').length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('LiveKit answering after the deadline: the session it made anyway is removed before outbound answers', async () => {
+    // Served after 1.5 s, when outbound stopped waiting at 1 s.
+    liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'delay', ms: 1500 };
+    const reply = await post({ To: '+14155550123', RoomName: 'late-session' }, { LIVEKIT_TIMEOUT_MS: '1000' });
+    expect(reply.status).toBe(504);
+    expect(liveKit.calls('Connector.ConnectTwilioCall')).toHaveLength(1);
+    expect(liveKit.rooms.get('late-session')?.size ?? 0).toBe(0);
+    expect(twilioApi.calls).toHaveLength(0);
   });
 
   test.each([

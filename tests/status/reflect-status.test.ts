@@ -191,6 +191,24 @@ describe('status sequences reach the room', () => {
     expect(participant(`call-${callSid(9)}`, '+12125550123')!.attributes['twilio.callStatus']).toBe('active');
   });
 
+  test("a session LiveKit made after incoming gave up is removed by the call's completed callback", async () => {
+    // LiveKit serves ConnectTwilioCall at 600 ms; incoming stops waiting at 300 ms and plays the fallback.
+    liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'delay', ms: 600 };
+    const context = localContext({ ...env, LIVEKIT_URL: liveKit.url, LIVEKIT_TIMEOUT_MS: '300' }, '/incoming');
+    const params = { CallSid: callSid(11), AccountSid: ACCOUNT_SID, From: '+12125550123', To: '+14155550100', Direction: 'inbound' };
+    const reply = await invoke(incomingHandler, context, signedEvent(context, params));
+    expect(reply.body).not.toContain('<Stream');
+    const room = `call-${callSid(11)}`;
+    for (let i = 0; i < 50 && !participant(room, '+12125550123'); i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(participant(room, '+12125550123')).toBeDefined();
+    // The fallback ends the call; the number's status callback reports it.
+    expect(await callback('http://localhost:3000/status', { ...params, CallStatus: 'completed' })).toEqual({
+      status: 200,
+      outcome: 'updated',
+    });
+    expect(participant(room, '+12125550123')).toBeUndefined();
+  });
+
   test('LiveKit not answering: still 200, inside 5 s', async () => {
     const call = await placeCall();
     liveKit.methodBehaviour['RoomService.GetParticipant'] = { kind: 'hang' };
