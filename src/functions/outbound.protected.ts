@@ -4,14 +4,14 @@
  * signed server-side request.
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
-import type { TwilioCalls } from '../outbound/twilio-call';
+import type { TwilioClient } from '../outbound/steps';
 import { errorReply } from '../twilio/reply';
 import { outboundDependencies, placeOutboundCall } from '../outbound/place-call';
 import { answer, environmentOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const deps = outboundDependencies(
-    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioCalls,
+    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient,
   );
   return answer(
     'outbound',

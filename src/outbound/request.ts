@@ -52,6 +52,8 @@ export interface OutboundRequest {
   agentMetadata: string;
   destinationCountry: string;
   call: CallOptions;
+  /** One call per key for 10 minutes, however often the request is retried. */
+  idempotencyKey?: string;
 }
 
 /** The parameters `outbound` reads. Names are case-sensitive, as in Twilio's API. */
@@ -76,6 +78,7 @@ export const PARAMETERS = [
   'StatusCallbackEvent',
   'StatusCallbackMethod',
   'Record',
+  'IdempotencyKey',
 ] as const;
 
 const BY_LOWER = new Map(PARAMETERS.map((name) => [name.toLowerCase(), name]));
@@ -182,5 +185,6 @@ export function readOutboundRequest(
     agentMetadata,
     destinationCountry: countryParam ?? country,
     call,
+    idempotencyKey: name(params, 'IdempotencyKey', 128),
   };
 }

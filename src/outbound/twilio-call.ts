@@ -6,7 +6,7 @@ import { DeadlineError } from '../util/deadline';
 import type { ApiError } from '../twilio/reply';
 import type { CallOptions } from './request';
 
-/** The part of the twilio client this service uses. */
+/** The part of the twilio client that places calls. */
 export interface TwilioCalls {
   calls: {
     create(options: Record<string, unknown>): Promise<{ sid: string; status: string }>;

@@ -22,6 +22,8 @@ export interface ApiError {
   /** Twilio's error code, when Twilio refused. */
   twilioCode?: number;
   moreInfo?: string;
+  /** Set when the Twilio call may exist although the request failed (Twilio did not answer in time). */
+  callMayExist?: boolean;
 }
 
 export function jsonReply(status: number, body: object): HttpReply {

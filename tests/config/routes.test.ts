@@ -11,7 +11,7 @@ import type { LogFields } from '../../src/util/log';
 import { placeOutboundCall } from '../../src/outbound/place-call';
 import { DEFAULT_ROUTE, RouteError } from '../../src/config/route';
 import { loadRoutes, parseRoutes } from '../../src/config/routes';
-import type { TwilioCalls } from '../../src/outbound/twilio-call';
+import type { TwilioClient } from '../../src/outbound/steps';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { captureConsole } from '../support/logs';
@@ -222,7 +222,7 @@ describe('per-route settings reach LiveKit and the TwiML', () => {
     const reply = await placeOutboundCall(context, signedEvent(context, params), {
       connector: liveKitConnector,
       rooms: liveKitRooms,
-      twilio: (timeout) => twilioApi.client(timeout) as unknown as TwilioCalls,
+      twilio: (timeout) => twilioApi.client(timeout) as unknown as TwilioClient,
       log: (fields) => void lines.push(fields),
       now: Date.now,
       routes: () => loadRoutes(() => routesText),

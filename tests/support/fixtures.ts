@@ -4,7 +4,9 @@
  */
 import { voiceWebhook } from '../../src/deploy/voice-webhook';
 import { API_KEY, API_SECRET } from './livekit-stand-in';
-import { ACCOUNT_SID, callSid } from './runtime';
+import { handler as outboundHandler } from '../../src/functions/outbound.protected';
+import { ACCOUNT_SID, ApiBody, callSid, invoke, localContext, signedEvent } from './runtime';
+import type { TwilioStandIn } from './twilio-stand-in';
 
 /** LIVEKIT_* pointing at a stand-in, plus whatever else the suite sets. */
 export function liveKitEnv(stand: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
@@ -14,4 +16,16 @@ export function liveKitEnv(stand: { url: string }, extra: Record<string, string>
 /** Twilio's voice webhook for call number `n`, from a US caller to a US number unless told otherwise. */
 export function inboundWebhook(n: number, extra: Record<string, string> = {}): Record<string, string> {
   return voiceWebhook({ callSid: callSid(n), accountSid: ACCOUNT_SID, from: '+14155550100', to: '+14155550199' }, extra);
+}
+
+/** Calls the `outbound` handler as twilio-run would locally: signed, its Twilio client reaching the stand-in. */
+export async function postOutbound(
+  stands: { liveKit: { url: string }; twilioApi: TwilioStandIn },
+  params: Record<string, string>,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; json: ApiBody }> {
+  const env = liveKitEnv(stands.liveKit, { AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: '+14155550100', ...extra });
+  const context = localContext(env, '/outbound', 3000, (options) => stands.twilioApi.client(options?.timeout));
+  const reply = await invoke(outboundHandler, context, signedEvent(context, params));
+  return { status: reply.status, json: JSON.parse(reply.body) as ApiBody };
 }

@@ -91,5 +91,6 @@ export interface ApiBody {
   participantIdentity: string;
   status: string;
   outcome: string;
-  error: { code: string; message: string; field?: string; twilioCode?: number; moreInfo?: string };
+  replayed: boolean;
+  error: { code: string; message: string; field?: string; twilioCode?: number; moreInfo?: string; callMayExist?: boolean };
 }

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import twilio from 'twilio';
 import { LoopbackServer } from './loopback-server';
+import { SyncMaps } from './sync-stand-in';
 
 export type TwilioBehaviour = { kind: 'ok' } | { kind: 'hang' } | { kind: 'error'; status: number; code: number; message: string };
 
@@ -64,7 +65,7 @@ export class TwilioStandIn extends LoopbackServer {
 
   async start(options: { tls?: boolean } = {}): Promise<this> {
     // HTTPS proxy: CONNECT api.twilio.com:443, then TLS terminated here.
-    if (options.tls) this.proxyFor(['api.twilio.com']);
+    if (options.tls) this.proxyFor(['api.twilio.com', 'sync.twilio.com']);
     await this.listen();
     return this;
   }
@@ -78,7 +79,11 @@ export class TwilioStandIn extends LoopbackServer {
     return twilio(this.accountSid, this.authToken, { httpClient: this.httpClient(timeoutMs), timeout: timeoutMs });
   }
 
+  /** Twilio Sync, on sync.twilio.com. */
+  readonly sync = new SyncMaps();
+
   reset(): void {
+    this.sync.reset();
     this.calls.length = 0;
     this.refused.length = 0;
     this.behaviour = { kind: 'ok' };
@@ -94,6 +99,19 @@ export class TwilioStandIn extends LoopbackServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const expectedAuth = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    const sync = /^\/v1\/Services\/([^/]+)\/(.*)$/.exec(req.url ?? '');
+    if (sync) {
+      if (req.headers.authorization !== expectedAuth) return this.error(res, 401, 20003, 'Authenticate');
+      const answer = this.sync.handle(
+        req.method ?? 'GET',
+        sync[2]!.split('/'),
+        new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+      );
+      if (!answer) return; // hanging
+      if (answer.error) return this.error(res, answer.status, answer.error.code, answer.error.message);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      return void res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+    }
     const read = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})(\/IncomingPhoneNumbers)?\.json(\?.*)?$/.exec(req.url ?? '');
     if (req.method === 'GET' && read) {
       if (req.headers.authorization !== expectedAuth || read[1] !== this.accountSid) {
@@ -166,7 +184,7 @@ export class TwilioStandIn extends LoopbackServer {
 export function loopbackHttpClient(origin: string, timeoutMs?: number): InstanceType<typeof twilio.RequestClient> {
   class LoopbackClient extends twilio.RequestClient {
     override request<TData>(opts: Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0]) {
-      const rewritten = { ...opts, uri: opts.uri.replace(/^https:\/\/api\.twilio\.com/, origin) };
+      const rewritten = { ...opts, uri: opts.uri.replace(/^https:\/\/(api|sync)\.twilio\.com/, origin) };
       return super.request<TData>(rewritten as typeof opts & { data?: TData });
     }
   }
