@@ -61,6 +61,7 @@ export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOu
           countries: new Set(allowed.filter((d) => COUNTRY_CODE.test(d))),
           prefixes: allowed.filter((d) => !COUNTRY_CODE.test(d)),
           blocked: base.destinations.blocked,
+          allowedTypes: base.destinations.allowedTypes,
         }
       : base.destinations,
   };

@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LIMITS } from '../config/rules';
-import { addressKind, COUNTRY_CODE, isE164 } from '../phone/address';
-import { checkDestination } from '../phone/destination';
-import { codePointLength, hasUnsafeCharacters } from '../util/sanitize';
+import { addressKind, COUNTRY_CODE } from '../phone/address';
+import { checkDialable } from '../phone/dial-policy';
 import {
   attributes,
   bad,
@@ -95,29 +94,10 @@ function checkSpelling(params: Record<string, unknown>): void {
 function destination(params: Record<string, unknown>, settings: OutboundSettings): { to: string; country: string } {
   const to = scalar(params, 'To');
   if (to === undefined) throw bad('To', 'To is required: the E.164 number to call', 'missing-parameter');
-  const kind = addressKind(to);
-  if (kind === 'client' || kind === 'sip') {
-    if (!settings.allowAddresses) {
-      throw new RequestError(403, {
-        code: 'destination-not-allowed',
-        message: 'To may not be a client: or sip: address on this service',
-        field: 'To',
-      });
-    }
-    if (codePointLength(to) > 256 || hasUnsafeCharacters(to) || /\s/.test(to)) throw bad('To', 'To is not a valid address');
-    return { to, country: '' };
-  }
-  if (!isE164(to)) throw bad('To', 'To must be an E.164 number such as +14155550100');
-  const verdict = checkDestination(to, settings.destinations);
-  if (!verdict.allowed) {
-    throw new RequestError(403, {
-      code: verdict.reason === 'blocked' ? 'destination-blocked' : 'destination-not-allowed',
-      message:
-        verdict.reason === 'blocked' ? 'To is in a premium-rate or blocked range' : 'To is outside the destinations this service may call',
-      field: 'To',
-    });
-  }
-  return { to, country: verdict.country };
+  const verdict = checkDialable(to, settings);
+  if (verdict.ok) return { to, country: verdict.country };
+  if (verdict.code === 'invalid') throw bad('To', verdict.message);
+  throw new RequestError(403, { code: verdict.code, message: verdict.message, field: 'To' });
 }
 
 export function readOutboundRequest(

@@ -13,7 +13,7 @@ import {
   readGreeting,
   readRoomPrefix,
 } from '../config/settings';
-import { countryOf, DestinationPolicy, PREMIUM_PREFIXES } from '../phone/destination';
+import { BLOCKED_PREFIXES, countryOf, DestinationPolicy, NUMBER_TYPES, NumberType } from '../phone/destination';
 import { Env, EnvReader, memoizedRead } from '../config/env-reader';
 import { COUNTRY_CODE, E164_PREFIX, isE164 } from '../phone/address';
 import { clean } from '../util/sanitize';
@@ -26,6 +26,8 @@ export interface OutboundSettings {
   destinations: DestinationPolicy;
   /** Whether `To` may be a `client:` or `sip:` address. */
   allowAddresses: boolean;
+  /** Domains a `sip:` To may name. */
+  sipDomains: string[];
   twimlMode: OutboundTwimlMode;
   roomPrefix: string;
   agentNames: string[];
@@ -60,12 +62,29 @@ function readDestinations(reader: EnvReader, callerIds: string[]): DestinationPo
   // By default a deployment dials only the countries its own numbers are in.
   if (allowed.length === 0) for (const id of callerIds) if (countryOf(id)) countries.add(countryOf(id));
 
-  const blocked = [...PREMIUM_PREFIXES];
+  const blocked = [...BLOCKED_PREFIXES];
   for (const entry of reader.list('OUTBOUND_BLOCKED_PREFIXES')) {
     if (E164_PREFIX.test(entry)) blocked.push(entry);
     else reader.problem('OUTBOUND_BLOCKED_PREFIXES', `has "${clean(entry, 20)}", which is not an E.164 prefix such as +1900`);
   }
-  return { countries, prefixes, blocked };
+  const allowedTypes = new Set<NumberType>();
+  for (const entry of reader.list('OUTBOUND_ALLOWED_NUMBER_TYPES')) {
+    const type = entry.toUpperCase().replace(/[\s-]/g, '_');
+    if ((NUMBER_TYPES as readonly string[]).includes(type)) allowedTypes.add(type as NumberType);
+    else reader.problem('OUTBOUND_ALLOWED_NUMBER_TYPES', `has "${clean(entry, 20)}": use ${NUMBER_TYPES.join(', ')}`);
+  }
+  return { countries, prefixes, blocked, allowedTypes };
+}
+
+/** SIP domains `sip:` destinations may name; `*.example.com` allows its subdomains. */
+function readSipDomains(reader: EnvReader): string[] {
+  const domains = reader.list('OUTBOUND_SIP_DOMAINS').map((d) => d.toLowerCase());
+  for (const domain of domains) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {
+      reader.problem('OUTBOUND_SIP_DOMAINS', `has "${clean(domain, 40)}", which is not a domain such as pbx.example.com or *.example.com`);
+    }
+  }
+  return domains;
 }
 
 export const readOutboundSettings = memoizedRead(
@@ -75,6 +94,8 @@ export const readOutboundSettings = memoizedRead(
     'OUTBOUND_BLOCKED_PREFIXES',
     'OUTBOUND_ROOM_PREFIX',
     'OUTBOUND_ALLOW_ADDRESSES',
+    'OUTBOUND_SIP_DOMAINS',
+    'OUTBOUND_ALLOWED_NUMBER_TYPES',
     'OUTBOUND_TWIML_MODE',
     'AGENT_NAMES',
     ...GREETING_VARIABLES,
@@ -94,6 +115,7 @@ export const readOutboundSettings = memoizedRead(
       callerIds,
       destinations,
       allowAddresses: reader.flag('OUTBOUND_ALLOW_ADDRESSES', false),
+      sipDomains: readSipDomains(reader),
       twimlMode: reader.oneOf<OutboundTwimlMode>('OUTBOUND_TWIML_MODE', ['url', 'inline'], 'url'),
       roomPrefix,
       agentNames: readAgentNames(reader),
