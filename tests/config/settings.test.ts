@@ -1,6 +1,7 @@
 import { readFallbackSettings, readInboundSettings, readLiveKitSettings, readSignatureSettings } from '../../src/config/settings';
 import type { EnvRead } from '../../src/config/env-reader';
 import { readOutboundSettings } from '../../src/outbound/settings';
+import { readDialPolicy } from '../../src/phone/dial-settings';
 
 /** Every variable a reader touches must be in its declared list, or a change to it would be missed by the memo. */
 describe.each([
@@ -9,6 +10,7 @@ describe.each([
   ['readFallbackSettings', readFallbackSettings],
   ['readInboundSettings', readInboundSettings],
   ['readOutboundSettings', readOutboundSettings],
+  ['readDialPolicy', readDialPolicy],
 ] as [string, EnvRead<unknown>][])('%s', (_, read) => {
   test('declares every variable it reads', () => {
     const touched = new Set<string>();
