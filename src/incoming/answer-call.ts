@@ -9,7 +9,8 @@ import { LiveKitSettings, readFallbackSettings, readInboundSettings, readLiveKit
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
-import { ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
+import { ConnectRequest, ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
+import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
 import { LogFields, logLine } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
@@ -62,7 +63,7 @@ export async function answerIncomingCall(
   const settings = inboundForRoute(inbound.value, route);
   // A configured action that is a flow's return URL is a round trip too.
   if (!flowReturn && isStudioReturnUrl(settings.connectActionUrl)) flowReturn = settings.connectActionUrl;
-  const request = inboundConnectRequest(call, settings);
+  const request = withCallBinding(inboundConnectRequest(call, settings), signature.value.authToken, flowReturn);
   line.room = request.roomName;
   try {
     const streamUrl = await deps.connector(liveKit.value)(request);
@@ -77,4 +78,26 @@ export async function answerIncomingCall(
     if (error instanceof LiveKitError) return fallback(`livekit ${error.kind}: ${error.message}`, `livekit-${error.kind}`);
     return fallback('internal error', 'internal');
   }
+}
+
+/**
+ * The Studio flow (when the call came from one) and the call's binding, for
+ * the agent's call control: it may act only on the call bound to its room.
+ */
+function withCallBinding(request: ConnectRequest, authToken: string, flowReturn: string | undefined): ConnectRequest {
+  const attributes = request.participantAttributes;
+  const callSid = attributes['twilio.callSid'];
+  if (!authToken || !callSid) return request;
+  const flowSid = flowReturn ? (/\/Flows\/(FW[0-9a-f]{32})\?/.exec(flowReturn)?.[1] ?? '') : '';
+  const facts = {
+    room: request.roomName,
+    identity: request.participantIdentity,
+    callSid,
+    accountSid: attributes['twilio.accountSid'] ?? '',
+    flowSid,
+    route: attributes['twilio.route'] ?? '',
+  };
+  const bound: Record<string, string> = { ...attributes, [BINDING_ATTRIBUTE]: callBinding(authToken, facts) };
+  if (flowSid) bound['twilio.flowSid'] = flowSid;
+  return { ...request, participantAttributes: bound };
 }

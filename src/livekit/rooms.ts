@@ -20,6 +20,8 @@ export interface ParticipantState {
 export interface LiveKitRooms {
   /** The participant's attributes and whether it publishes media, or why they could not be had. */
   getParticipant(room: string, identity: string): Promise<ParticipantState | Exclude<RoomOutcome, 'done'>>;
+  /** Everyone in the room, or why they could not be had. */
+  listParticipants(room: string): Promise<(ParticipantState & { identity: string })[] | Exclude<RoomOutcome, 'done'>>;
   setAttributes(room: string, identity: string, attributes: Record<string, string>): Promise<RoomOutcome>;
   removeParticipant(room: string, identity: string): Promise<RoomOutcome>;
   /** A reliable data message to everyone in the room. */
@@ -48,6 +50,17 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
         state = { attributes: info.attributes, publishing: info.tracks.length > 0 };
       });
       return outcome === 'done' ? state : outcome;
+    },
+    listParticipants: async (room) => {
+      let participants: (ParticipantState & { identity: string })[] = [];
+      const outcome = await attempt(async () => {
+        participants = (await client.listParticipants(room)).map((info) => ({
+          identity: info.identity,
+          attributes: info.attributes,
+          publishing: info.tracks.length > 0,
+        }));
+      });
+      return outcome === 'done' ? participants : outcome;
     },
     sendData: (room, topic, payload) =>
       attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic })),

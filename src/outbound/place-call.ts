@@ -7,6 +7,7 @@
 import { describeProblems, Env } from '../config/env-reader';
 import { outboundForRoute } from '../config/route-settings';
 import { readLiveKitSettings } from '../config/settings';
+import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { checkLocalSignature } from '../twilio/request-auth';
 import { Budget } from '../util/budget';
@@ -91,6 +92,21 @@ async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps:
   }
 }
 
+/** The call SID for the agent, and the binding that lets the agent's call control act on this call only. */
+function callTag(env: Env, { request, settings }: Prepared, callSid: string): Record<string, string> {
+  const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
+  if (!authToken) return { 'twilio.callSid': callSid };
+  const facts = {
+    room: request.roomName,
+    identity: request.participantIdentity,
+    callSid,
+    accountSid: String(env.ACCOUNT_SID ?? ''),
+    flowSid: '',
+    route: settings.route,
+  };
+  return { 'twilio.callSid': callSid, [BINDING_ATTRIBUTE]: callBinding(authToken, facts) };
+}
+
 export async function placeOutboundCall(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Promise<HttpReply> {
   const budget = new Budget(TOTAL_BUDGET_MS, deps.now);
   const line: LogFields = { fn: 'outbound' };
@@ -141,7 +157,7 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   line.callSid = call.sid;
   // The connector response carries no call SID; the agent learns it here.
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-  const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, { 'twilio.callSid': call.sid });
+  const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(env, prepared, call.sid));
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
   if (key) await store?.settle(key, { state: 'placed', body });
   return finish({ reply: jsonReply(200, body), fields: { outcome: 'placed', callSidAttribute: tagged } });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { handler } from '../../src/functions/incoming';
+import { callBinding } from '../../src/twilio/call-binding';
 import { API_KEY } from '../support/livekit-stand-in';
 import { inboundWebhook, liveKitEnv } from '../support/fixtures';
 import { useLiveKit } from '../support/stand-ins';
@@ -82,6 +83,15 @@ describe('incoming: a call is connected to LiveKit', () => {
       'twilio.phoneNumber': '+14155550100',
       'twilio.callerName': 'ACME CORP',
       'twilio.toCountry': 'US',
+      // Keyed with the auth token: only this service can bind a call to a room.
+      'twilio.callBinding': callBinding(AUTH_TOKEN, {
+        room: `call-${callSid(7)}`,
+        identity: '+14155550100',
+        callSid: callSid(7),
+        accountSid: ACCOUNT_SID,
+        flowSid: '',
+        route: 'default',
+      }),
     });
   });
 

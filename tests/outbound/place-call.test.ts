@@ -1,5 +1,6 @@
 import type { ConnectTwilioCallRequest, RoomParticipantIdentity, UpdateParticipantRequest } from '@livekit/protocol';
 import { handler } from '../../src/functions/outbound.protected';
+import { callBinding } from '../../src/twilio/call-binding';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { captureConsole, expectNoSecrets } from '../support/logs';
@@ -101,7 +102,17 @@ describe('outbound: placing a call', () => {
       status: 'queued',
     });
     const update = liveKit.calls('RoomService.UpdateParticipant')[0]!.body as UpdateParticipantRequest;
-    expect(update.attributes).toEqual({ 'twilio.callSid': reply.json.callSid });
+    expect(update.attributes).toEqual({
+      'twilio.callSid': reply.json.callSid,
+      'twilio.callBinding': callBinding(AUTH_TOKEN, {
+        room: request.roomName,
+        identity: request.participantIdentity,
+        callSid: reply.json.callSid,
+        accountSid: ACCOUNT_SID,
+        flowSid: '',
+        route: 'default',
+      }),
+    });
     expect(liveKit.rooms.get(request.roomName)!.get(request.participantIdentity)!.attributes['twilio.callSid']).toBe(reply.json.callSid);
     expect(liveKit.refused).toEqual([]);
     expectNoLeaks();

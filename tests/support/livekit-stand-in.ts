@@ -5,6 +5,8 @@
  * accepts with unknown fields rejected, and errors come back as Twirp JSON.
  */
 import {
+  ListParticipantsRequest,
+  ListParticipantsResponse,
   ListRoomsRequest,
   ListRoomsResponse,
   Room,
@@ -141,9 +143,13 @@ export class LiveKitStandIn extends LoopbackServer {
     );
   }
 
-  private info(participant: Participant): unknown {
+  private infoFields(participant: Participant) {
     const { identity, attributes, metadata, tracks } = participant;
-    return new ParticipantInfo({ identity, attributes, metadata, tracks }).toJson();
+    return { identity, attributes, metadata, tracks };
+  }
+
+  private info(participant: Participant): unknown {
+    return new ParticipantInfo(this.infoFields(participant)).toJson();
   }
 
   /**
@@ -278,6 +284,17 @@ export class LiveKitStandIn extends LoopbackServer {
         this.requests.push({ method, token, claims, body: request });
         if (!serve) return undefined;
         return new ListRoomsResponse({ rooms: [...this.rooms.keys()].map((name) => new Room({ name })) }).toJson();
+      }
+      case 'RoomService.ListParticipants': {
+        const request = ListParticipantsRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        roomAdmin(request.room);
+        this.requests.push({ method, token, claims, body: request });
+        if (!serve) return undefined;
+        const room = this.rooms.get(request.room);
+        if (!room) throw fail(404, 'not_found', 'room not found');
+        return new ListParticipantsResponse({
+          participants: [...room.values()].map((p) => new ParticipantInfo(this.infoFields(p))),
+        }).toJson();
       }
       case 'RoomService.RemoveParticipant': {
         const request = RoomParticipantIdentity.fromJson(json as never, { ignoreUnknownFields: false });

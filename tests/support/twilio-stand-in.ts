@@ -82,7 +82,58 @@ export class TwilioStandIn extends LoopbackServer {
   /** Twilio Sync, on sync.twilio.com. */
   readonly sync = new SyncMaps();
 
+  /** Each call's status: calls placed here start queued; a test puts an inbound call in with `setCallStatus`. */
+  readonly callStatus = new Map<string, string>();
+  /** Every accepted call update, in order. */
+  readonly updates: { callSid: string; params: Record<string, string> }[] = [];
+  /** Delay or hang call updates. */
+  updateBehaviour: TwilioBehaviour = { kind: 'ok' };
+
+  setCallStatus(callSid: string, status: string): void {
+    this.callStatus.set(callSid, status);
+  }
+
+  /**
+   * POST /Calls/{Sid}.json: new TwiML (`Twiml` or `Url`) for a live call, or
+   * `Status=completed|canceled`. A call that has ended cannot be changed:
+   * 21220 "Call is not in-progress" (https://www.twilio.com/docs/errors/21220).
+   */
+  private updateCall(res: http.ServerResponse, callSid: string, form: URLSearchParams): void {
+    const known = new Set([
+      'Url',
+      'Method',
+      'Twiml',
+      'Status',
+      'FallbackUrl',
+      'FallbackMethod',
+      'StatusCallback',
+      'StatusCallbackMethod',
+      'TimeLimit',
+    ]);
+    for (const key of form.keys()) if (!known.has(key)) return this.error(res, 400, 20001, `Unknown parameter ${key}`);
+    const current = this.callStatus.get(callSid);
+    if (!current) return this.error(res, 404, 20404, `The requested resource /Calls/${callSid}.json was not found`);
+    const params = Object.fromEntries(form);
+    const sources = ['Url', 'Twiml', 'Status'].filter((k) => k in params);
+    if (sources.length !== 1) return this.error(res, 400, 21205, 'One of Url, Twiml or Status is required');
+    if (params.Status && !['completed', 'canceled'].includes(params.Status))
+      return this.error(res, 400, 20001, 'Status must be completed or canceled');
+    if (['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(current)) {
+      return this.error(res, 400, 21220, 'Call is not in-progress. Cannot redirect.');
+    }
+    if (this.updateBehaviour.kind === 'hang') return;
+    if (this.updateBehaviour.kind === 'error')
+      return this.error(res, this.updateBehaviour.status, this.updateBehaviour.code, this.updateBehaviour.message);
+    this.updates.push({ callSid, params });
+    if (params.Status) this.callStatus.set(callSid, params.Status);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ sid: callSid, account_sid: this.accountSid, status: this.callStatus.get(callSid) }));
+  }
+
   reset(): void {
+    this.callStatus.clear();
+    this.updates.length = 0;
+    this.updateBehaviour = { kind: 'ok' };
     this.sync.reset();
     this.calls.length = 0;
     this.refused.length = 0;
@@ -127,6 +178,11 @@ export class TwilioStandIn extends LoopbackServer {
       }));
       return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
     }
+    const update = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(req.url ?? '');
+    if (update && req.method === 'POST') {
+      if (req.headers.authorization !== expectedAuth || update[1] !== this.accountSid) return this.error(res, 401, 20003, 'Authenticate');
+      return this.updateCall(res, update[2]!, new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    }
     const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) {
       this.refused.push({ reason: `no route ${req.method} ${req.url}` });
@@ -164,6 +220,7 @@ export class TwilioStandIn extends LoopbackServer {
     if (behaviour.kind === 'hang') return;
     if (behaviour.kind === 'error') return this.error(res, behaviour.status, behaviour.code, behaviour.message);
     const sid = 'CA' + randomBytes(16).toString('hex');
+    this.callStatus.set(sid, 'queued');
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({

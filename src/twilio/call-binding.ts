@@ -1,0 +1,35 @@
+/**
+ * Binds a Twilio call to the LiveKit participant that carries it. Anyone
+ * with roomAdmin on a room can rewrite its participants' attributes, and an
+ * agent's own token has exactly that, so `twilio.callSid` alone cannot say
+ * which call a room may control: a room's admin could write another room's
+ * call SID there. The binding is an HMAC over the room, the participant and
+ * the call's facts, keyed with the account's auth token, which agents never
+ * hold. The service sets it when it connects a call and checks it before it
+ * acts on one.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const BINDING_ATTRIBUTE = 'twilio.callBinding';
+
+export interface BoundCall {
+  room: string;
+  identity: string;
+  callSid: string;
+  accountSid: string;
+  /** The Studio flow the call returns to, or ''. */
+  flowSid: string;
+  route: string;
+}
+
+export function callBinding(authToken: string, call: BoundCall): string {
+  const text = ['livekit-twilio-call', call.room, call.identity, call.callSid, call.accountSid, call.flowSid, call.route].join('\n');
+  return createHmac('sha256', authToken).update(text).digest('base64url');
+}
+
+export function isBound(authToken: string, call: BoundCall, binding: string | undefined): boolean {
+  if (!authToken || !binding) return false;
+  const expected = Buffer.from(callBinding(authToken, call));
+  const given = Buffer.from(binding);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
