@@ -5,17 +5,18 @@
  * (Studio's Run Function gives 10 s).
  */
 import { describeProblems, Env } from '../config/env-reader';
-import { outboundForRoute } from '../config/route-settings';
+import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
 import { readLiveKitSettings } from '../config/settings';
 import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { checkLocalSignature } from '../twilio/request-auth';
+import type { RoomOutcome } from '../livekit/rooms';
 import { Budget } from '../util/budget';
 import { withDeadline } from '../util/deadline';
 import type { LogFields } from '../util/log';
 import { placementFor, withStatusCallbacks } from './call-options';
 import { IdempotencyStore, replay, syncIdempotencyStore } from './idempotency';
-import { RequestError } from './parameters';
+import { RequestError } from '../api/parameters';
 import { readOutboundRequest } from './request';
 import { openSession } from './session';
 import { readOutboundSettings } from './settings';
@@ -28,7 +29,17 @@ export type { OutboundDependencies } from './steps';
 /** The Functions service's own Sync service, which Runtime.getSync() also uses. */
 const SYNC_SERVICE = 'default';
 
-function prepare(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Prepared | Stop {
+/**
+ * Settings, route and request, checked before anything is created anywhere.
+ * `adjust` changes the route's settings first (a call the service places for
+ * an agent dispatches no agent of its own).
+ */
+export function prepare(
+  env: Env,
+  event: Record<string, unknown>,
+  deps: OutboundDependencies,
+  adjust: (settings: RoutedOutbound) => RoutedOutbound = (settings) => settings,
+): Prepared | Stop {
   const liveKit = readLiveKitSettings(env);
   const outbound = readOutboundSettings(env);
   if (!liveKit.ok || !outbound.ok) {
@@ -45,7 +56,7 @@ function prepare(env: Env, event: Record<string, unknown>, deps: OutboundDepende
     return { reply, fields: { outcome: 'error', reason: message } };
   }
   const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.value.callerIds[0]!;
-  const settings = outboundForRoute(outbound.value, routes.table.match(requestedFrom));
+  const settings = adjust(outboundForRoute(outbound.value, routes.table.match(requestedFrom)));
   try {
     return { liveKit: liveKit.value, settings, request: readOutboundRequest(event, settings) };
   } catch (error) {
@@ -142,23 +153,31 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     }
   }
 
+  const placed = await sessionAndCall(env, prepared, deps, budget);
+  if ('reply' in placed) {
+    if (key) await store?.settle(key, placed.uncertain ? { state: 'uncertain', ...placed.uncertain } : undefined);
+    return finish(placed);
+  }
+  line.callSid = placed.body.callSid;
+  if (key) await store?.settle(key, { state: 'placed', body: placed.body });
+  return finish({ reply: jsonReply(200, placed.body), fields: { outcome: 'placed', callSidAttribute: placed.tagged } });
+}
+
+/** Opens the session, places the call into it, and tells the participant its call SID. */
+export async function sessionAndCall(
+  env: Env,
+  prepared: Prepared,
+  deps: OutboundDependencies,
+  budget: Budget,
+): Promise<{ body: Record<string, string>; tagged: RoomOutcome } | (Stop & { uncertain?: { sessionClosed: boolean } })> {
   const connectUrl = await openSession(env, prepared, deps, budget);
-  if (typeof connectUrl !== 'string') {
-    if (key) await store?.settle(key, undefined);
-    return finish(connectUrl);
-  }
-
+  if (typeof connectUrl !== 'string') return connectUrl;
   const call = await placeCall(env, prepared, connectUrl, deps, budget);
-  if ('reply' in call) {
-    if (key) await store?.settle(key, call.uncertain ? { state: 'uncertain', ...call.uncertain } : undefined);
-    return finish(call);
-  }
-
-  line.callSid = call.sid;
+  if ('reply' in call) return call;
   // The connector response carries no call SID; the agent learns it here.
+  const { request } = prepared;
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
   const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(env, prepared, call.sid));
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
-  if (key) await store?.settle(key, { state: 'placed', body });
-  return finish({ reply: jsonReply(200, body), fields: { outcome: 'placed', callSidAttribute: tagged } });
+  return { body, tagged };
 }

@@ -20,7 +20,7 @@ import {
   StatusCallbackEvent,
   statusEvents,
   text,
-} from './parameters';
+} from '../api/parameters';
 import type { OutboundSettings } from './settings';
 
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';

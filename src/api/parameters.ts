@@ -1,5 +1,6 @@
 /**
- * Readers for the fields of an `outbound` request. Each checks one value as
+ * Readers for the fields of a request to an API function (outbound, call-control).
+ * Each checks one value as
  * sent (form fields are strings; JSON bodies may carry numbers and booleans)
  * and throws a {@link RequestError} that names the field.
  */
