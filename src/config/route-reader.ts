@@ -7,6 +7,7 @@ import { isReservedAttribute } from '../livekit/attributes';
 import { COUNTRY_CODE, E164_PREFIX, isE164 } from '../phone/address';
 import { clean } from '../util/sanitize';
 import { DEFAULT_ROUTE, Route, RouteError } from './route';
+import { isDialAddress, TARGET_NAME, TARGET_NAME_RULE } from './transfer-targets';
 import { ACTION_URL_RULE, isName, isRoomPrefix, LIMITS, normaliseActionUrl, ROOM_PREFIX_RULE } from './rules';
 import type { IdentityPolicy, NamePolicy } from './settings';
 
@@ -24,6 +25,7 @@ const ROUTE_KEYS = new Set([
   'fallback',
   'connectActionUrl',
   'outbound',
+  'transferTargets',
 ]);
 const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -150,6 +152,20 @@ function readOutbound(r: RouteReader): Route['outbound'] {
   return { allowedDestinations: destinations as string[] };
 }
 
+/** Names to addresses; each address is checked against the dial policy when an agent uses it. */
+function readTransferTargets(r: RouteReader, raw: unknown): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) return r.fail('transferTargets', 'must be an object of names to numbers or sip: addresses');
+  const out: Record<string, string> = {};
+  for (const [name, address] of Object.entries(raw)) {
+    if (!TARGET_NAME.test(name)) r.fail(`transferTargets.${clean(name, 32)}`, TARGET_NAME_RULE);
+    const value = r.text(`transferTargets.${name}`, 256, address, `transferTargets.${name}`);
+    if (!value || !isDialAddress(value)) r.fail(`transferTargets.${name}`, 'must be an E.164 number or a sip: or client: address');
+    out[name] = value;
+  }
+  return out;
+}
+
 /** One route of the file, checked field by field. Throws {@link RouteError} naming the route and field. */
 export function readRoute(raw: unknown, index: number): Route {
   const label = isObject(raw) && typeof raw.name === 'string' && raw.name ? `"${clean(raw.name, 64)}"` : `#${index + 1}`;
@@ -167,5 +183,7 @@ export function readRoute(raw: unknown, index: number): Route {
   if (action !== undefined) route.connectActionUrl = normaliseActionUrl(action) ?? r.fail('connectActionUrl', ACTION_URL_RULE);
   const outbound = readOutbound(r);
   if (outbound) route.outbound = outbound;
+  const targets = readTransferTargets(r, raw.transferTargets);
+  if (targets) route.transferTargets = targets;
   return route;
 }

@@ -16,6 +16,8 @@ export interface Route {
   fallback?: { message?: string; number?: string };
   connectActionUrl?: string;
   outbound?: { allowedDestinations?: string[] };
+  /** Named people an agent may transfer this route's calls to, on top of TRANSFER_TARGETS. */
+  transferTargets?: Record<string, string>;
 }
 
 export const DEFAULT_ROUTE: Route = { name: 'default', numbers: [], prefixes: [] };

@@ -39,7 +39,7 @@ async function main(): Promise<number> {
     serviceName: config.serviceName ?? '',
     environment: config.environment ?? 'dev',
     // The paths the build makes; the longest counts towards the context.
-    functionPaths: ['/incoming', '/outbound', '/status'],
+    functionPaths: ['/call-control', '/incoming', '/outbound', '/status'],
   });
   const routesText = existsSync(values.routes) ? readFileSync(values.routes, 'utf8') : undefined;
   const checks = await runDoctor(env, {

@@ -5,6 +5,7 @@
  */
 import twilio from 'twilio';
 import type { FallbackSettings, GreetingSettings } from '../config/settings';
+import { addressKind } from '../phone/address';
 
 type SayAttributes = Parameters<InstanceType<typeof twilio.twiml.VoiceResponse>['say']>[0];
 
@@ -51,5 +52,25 @@ export function fallbackTwiml(options: FallbackTwimlOptions): string {
 export function redirectTwiml(url: string): string {
   const response = new twilio.twiml.VoiceResponse();
   response.redirect({ method: 'POST' }, url);
+  return response.toString();
+}
+
+export interface TransferTwimlOptions {
+  /** A phone number, `sip:` or `client:` address (already checked against the dial policy). */
+  target: string;
+  message?: string;
+  voice?: string;
+  language?: string;
+}
+
+/** The optional message, then `<Dial>` to the target: the caller leaves the LiveKit stream for a person. */
+export function transferTwiml(options: TransferTwimlOptions): string {
+  const response = new twilio.twiml.VoiceResponse();
+  if (options.message) response.say(sayAttributes(options.voice ?? '', options.language ?? ''), options.message);
+  const dial = response.dial();
+  const kind = addressKind(options.target);
+  if (kind === 'sip') dial.sip(options.target);
+  else if (kind === 'client') dial.client(options.target.slice('client:'.length));
+  else dial.number(options.target);
   return response.toString();
 }

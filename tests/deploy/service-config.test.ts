@@ -30,7 +30,7 @@ describe('.twilioserviceconfig', () => {
   });
 
   test('the build put each function in one self-contained file, visibility suffixes kept', () => {
-    for (const file of ['incoming.js', 'outbound.protected.js', 'status.protected.js']) {
+    for (const file of ['call-control.js', 'incoming.js', 'outbound.protected.js', 'status.protected.js']) {
       const full = path.join(ROOT, 'dist', 'functions', file);
       expect(existsSync(full)).toBe(true);
       const code = readFileSync(full, 'utf8');

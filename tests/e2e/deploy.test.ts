@@ -68,6 +68,7 @@ describe.each([
     const uploaded = live.versions.map((v) => `${v.kind} ${v.path} ${v.visibility}`).sort();
     expect(uploaded).toEqual([
       'asset /routes.json private',
+      'function /call-control public',
       'function /incoming public',
       'function /outbound protected',
       'function /status protected',

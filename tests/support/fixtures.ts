@@ -2,6 +2,8 @@
  * What the suites keep building: the LiveKit part of a function's
  * environment, and the webhook Twilio sends for an inbound call.
  */
+import { AccessToken, VideoGrant } from 'livekit-server-sdk';
+import { requestDigest } from '../../src/call-control/canonical';
 import { voiceWebhook } from '../../src/deploy/voice-webhook';
 import { API_KEY, API_SECRET } from './livekit-stand-in';
 import { handler as outboundHandler } from '../../src/functions/outbound.protected';
@@ -28,4 +30,16 @@ export async function postOutbound(
   const context = localContext(env, '/outbound', 3000, (options) => stands.twilioApi.client(options?.timeout));
   const reply = await invoke(outboundHandler, context, signedEvent(context, params));
   return { status: reply.status, json: JSON.parse(reply.body) as ApiBody };
+}
+
+/** A call-control request body and the token an agent would send with it (sha256 over the body). */
+export async function controlToken(
+  room: string,
+  body: Record<string, unknown>,
+  options: { ttlSeconds?: number; secret?: string; grant?: VideoGrant; sha256?: string } = {},
+): Promise<string> {
+  const token = new AccessToken(API_KEY, options.secret ?? API_SECRET, { ttl: options.ttlSeconds ?? 60 });
+  token.addGrant(options.grant ?? { roomAdmin: true, room });
+  token.sha256 = options.sha256 ?? requestDigest(body);
+  return token.toJwt();
 }
