@@ -85,7 +85,7 @@ export class TwilioStandIn extends LoopbackServer {
   /** Each call's status: calls placed here start queued; a test puts an inbound call in with `setCallStatus`. */
   readonly callStatus = new Map<string, string>();
   /** Every accepted call update, in order. */
-  readonly updates: { callSid: string; params: Record<string, string> }[] = [];
+  readonly updates: { callSid: string; params: Record<string, string>; at: number }[] = [];
   /** Delay or hang call updates. */
   updateBehaviour: TwilioBehaviour = { kind: 'ok' };
 
@@ -124,7 +124,7 @@ export class TwilioStandIn extends LoopbackServer {
     if (this.updateBehaviour.kind === 'hang') return;
     if (this.updateBehaviour.kind === 'error')
       return this.error(res, this.updateBehaviour.status, this.updateBehaviour.code, this.updateBehaviour.message);
-    this.updates.push({ callSid, params });
+    this.updates.push({ callSid, params, at: Date.now() });
     if (params.Status) this.callStatus.set(callSid, params.Status);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ sid: callSid, account_sid: this.accountSid, status: this.callStatus.get(callSid) }));
