@@ -8,6 +8,9 @@ import { parseRoutes, RouteTable } from '../config/routes';
 import { readFallbackSettings, readInboundSettings, readLiveKitSettings, readSignatureSettings } from '../config/settings';
 import { readOutboundSettings } from '../outbound/settings';
 import { isE164 } from '../phone/address';
+import { checkDialable } from '../phone/dial-policy';
+import { readDialPolicy } from '../phone/dial-settings';
+import { readTransferTargets } from '../config/transfer-targets';
 import { hasUnsafeCharacters } from '../util/sanitize';
 import { Check, fail, pass, text } from './check';
 import type { Preflight } from './preflight';
@@ -76,6 +79,27 @@ function outboundSettings(env: Env): Check {
   );
 }
 
+/** Every transfer target, in the environment and in the routes, as the dial policy will judge it when an agent uses it. */
+function transferTargets(env: Env, routes: RouteTable | undefined): Check {
+  const targets = readTransferTargets(env);
+  if (!targets.ok) return fail('Transfer targets', describeProblems(targets.problems));
+  const all = [
+    ...Object.entries(targets.value).map(([name, address]) => ({ name, address, where: 'TRANSFER_TARGETS' })),
+    ...(routes?.routes ?? []).flatMap((r) =>
+      Object.entries(r.transferTargets ?? {}).map(([name, address]) => ({ name, address, where: `route ${r.name}` })),
+    ),
+  ];
+  if (all.length === 0) return pass('Transfer targets', 'none: agents can hang up and return calls to Studio, not transfer');
+  const policy = readDialPolicy(env);
+  if (!policy.ok) return fail('Transfer targets', describeProblems(policy.problems));
+  const refused = all
+    .map((t) => ({ ...t, verdict: checkDialable(t.address, policy.value, `${t.where} ${t.name}`) }))
+    .filter((t) => !t.verdict.ok)
+    .map((t) => (t.verdict.ok ? '' : t.verdict.message));
+  if (refused.length) return fail('Transfer targets', refused.join('; '));
+  return pass('Transfer targets', all.map((t) => `${t.name} (${t.where})`).join(', '));
+}
+
 function routesFile(routesText: string | undefined): { check: Check; routes?: RouteTable } {
   if (routesText === undefined) return { check: pass('Routes', 'no routes file: every number takes the default route') };
   try {
@@ -109,6 +133,7 @@ export function settingsChecks(
     greetingAndFallback(env),
     outboundSettings(env),
     routes.check,
+    transferTargets(env, routes.routes),
   ];
   if (deploy) checks.push(deployPreflight(deploy));
   return { checks, routes: routes.routes };

@@ -41,6 +41,7 @@ describe('doctor: the settings as the service reads them', () => {
       'Greeting and fallback',
       'Outbound settings',
       'Routes',
+      'Transfer targets',
     ]);
   });
 
@@ -63,6 +64,16 @@ describe('doctor: the settings as the service reads them', () => {
     const result = byName(await runDoctor({ ...good(), ...change }))[check]!;
     expect(result.ok).toBe(false);
     expect(result.detail).toContain(words);
+  });
+
+  test('transfer targets are judged as the agent will use them: a premium one fails, naming it', async () => {
+    const checks = byName(await runDoctor({ ...good(), TRANSFER_TARGETS: 'billing=+14155550111,premium=+19006299170' }));
+    expect(checks['Transfer targets']).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('TRANSFER_TARGETS premium is a premium rate number'),
+    });
+    const fine = byName(await runDoctor({ ...good(), TRANSFER_TARGETS: 'billing=+14155550111' }));
+    expect(fine['Transfer targets']).toMatchObject({ ok: true, detail: 'billing (TRANSFER_TARGETS)' });
   });
 
   test('a broken routes file fails, naming route and field', async () => {
@@ -135,7 +146,7 @@ describe('npm run doctor', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^PASS {2}LiveKit settings: /m);
     expect(result.stdout).toMatch(/^PASS {2}Deploy preflight: 5 variables; context \d+ of 3072 bytes \(\d+ free\)$/m);
-    expect(result.stdout).toContain('all 8 checks passed');
+    expect(result.stdout).toContain('all 9 checks passed');
   });
 
   test.each([
