@@ -46,13 +46,8 @@ function readCallerIds(reader: EnvReader): string[] {
 
 export const readOutboundSettings = memoizedRead(
   [
-    'OUTBOUND_CALLER_IDS',
-    'OUTBOUND_ALLOWED_DESTINATIONS',
-    'OUTBOUND_BLOCKED_PREFIXES',
+    ...readDialPolicy.variables,
     'OUTBOUND_ROOM_PREFIX',
-    'OUTBOUND_ALLOW_ADDRESSES',
-    'OUTBOUND_SIP_DOMAINS',
-    'OUTBOUND_ALLOWED_NUMBER_TYPES',
     'OUTBOUND_TWIML_MODE',
     'AGENT_NAMES',
     ...GREETING_VARIABLES,

@@ -6,25 +6,19 @@
  */
 import path from 'node:path';
 import { CallControl, CallControlError } from '../../clients/node/call-control';
-import { inboundWebhook, liveKitEnv } from '../support/fixtures';
+import { inboundWebhook } from '../support/fixtures';
 import { runCommand } from '../support/project-copy';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { expectNoSecrets } from '../support/logs';
-import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
-import { useLiveKit, useTwilioApi } from '../support/stand-ins';
-import { ROOT, useTwilioRun } from '../support/twilio-run';
+import { AUTH_TOKEN, callSid } from '../support/runtime';
+import { ROOT, useServiceWithApis } from '../support/twilio-run';
 import { find, parseTwiml } from '../support/twiml';
 
-const liveKit = useLiveKit();
-const twilioApi = useTwilioApi({ tls: true });
-const server = useTwilioRun(() => ({
-  env: {
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    ...liveKitEnv(liveKit, { AGENT_NAMES: 'support-agent', TRANSFER_TARGETS: 'billing=+14155550111', OUTBOUND_CALLER_IDS: '+14155550100' }),
-    ...twilioApi.proxyEnv(),
-  },
-}));
+const { twilioApi, server } = useServiceWithApis({
+  AGENT_NAMES: 'support-agent',
+  TRANSFER_TARGETS: 'billing=+14155550111',
+  OUTBOUND_CALLER_IDS: '+14155550100',
+});
 
 /** A call incoming connected through twilio-run, live at Twilio. */
 async function liveCall(n: number): Promise<string> {

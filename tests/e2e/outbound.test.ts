@@ -11,23 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import twilio from 'twilio';
-import { liveKitEnv } from '../support/fixtures';
-import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
-import { useLiveKit, useTwilioApi } from '../support/stand-ins';
-import { ROOT, useTwilioRun } from '../support/twilio-run';
+import { AUTH_TOKEN } from '../support/runtime';
+import { ROOT, useServiceWithApis } from '../support/twilio-run';
 
-const liveKit = useLiveKit();
-const twilioApi = useTwilioApi({ tls: true });
-const server = useTwilioRun(() => ({
-  env: {
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    ...liveKitEnv(liveKit, { AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: '+14155550100' }),
-    // twilio-run runs functions with .env as the whole environment, so
-    // the proxy and the CA go there, as they would for a real proxy.
-    ...twilioApi.proxyEnv(),
-  },
-}));
+const { liveKit, twilioApi, server } = useServiceWithApis({ AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: '+14155550100' });
 
 describe('twilio-run serving dist/functions/outbound.protected', () => {
   test('a signed request places a call through the Twilio API and streams it into LiveKit', async () => {

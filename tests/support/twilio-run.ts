@@ -9,6 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import twilio from 'twilio';
+import { liveKitEnv } from './fixtures';
+import { ACCOUNT_SID, AUTH_TOKEN } from './runtime';
+import { useLiveKit, useTwilioApi } from './stand-ins';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -137,4 +140,17 @@ export function useTwilioRun(options: () => TwilioRunOptions): TwilioRun {
   beforeAll(() => server.start(), 40_000);
   afterAll(() => server.stop());
   return server;
+}
+
+/**
+ * The LiveKit and Twilio REST stand-ins, and a twilio-run process whose
+ * functions reach both: LiveKit by URL, "api.twilio.com" through HTTP_PROXY.
+ * twilio-run runs functions with .env as the whole environment, so the proxy
+ * and the CA go there, as they would for a real proxy.
+ */
+export function useServiceWithApis(env: Record<string, string>) {
+  const liveKit = useLiveKit();
+  const twilioApi = useTwilioApi({ tls: true });
+  const server = useTwilioRun(() => ({ env: { ACCOUNT_SID, AUTH_TOKEN, ...liveKitEnv(liveKit, env), ...twilioApi.proxyEnv() } }));
+  return { liveKit, twilioApi, server };
 }
