@@ -15,6 +15,7 @@ import { LogFields, logLine } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
 import { routesFromAssets } from '../config/routes-asset';
+import { functionUrlOf } from '../twilio/public-url';
 import { verifyFunctionRequest } from '../twilio/signature';
 import { FLOW_SID_PARAM, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
 import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
@@ -48,7 +49,7 @@ export async function answerIncomingCall(
   const signature = readSignatureSettings(env);
   if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`, 'configuration');
   const verdict = signature.value.required
-    ? verifyFunctionRequest(signature.value.authToken, String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''), event, [FLOW_SID_PARAM])
+    ? verifyFunctionRequest(signature.value.authToken, functionUrlOf(env), event, [FLOW_SID_PARAM])
     : 'valid';
   if (verdict !== 'valid') {
     deps.log({ ...line, outcome: 'rejected', reason: `signature ${verdict}`, ms: Date.now() - started }, 'error');

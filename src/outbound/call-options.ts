@@ -4,7 +4,6 @@
  * function for status and answering-machine callbacks.
  */
 import { statusCallbackUrl } from '../status/room-status';
-import { functionUrl } from '../twilio/signature';
 import { connectTwiml } from '../twilio/twiml';
 import type { CallOptions, OutboundRequest } from './request';
 import type { OutboundSettings } from './settings';
@@ -14,8 +13,8 @@ import type { OutboundSettings } from './settings';
  * callback (all four events) and, when machine detection is asked for, as the
  * asynchronous AMD callback: unless the request chose its own.
  */
-export function withStatusCallbacks(request: OutboundRequest, domainName: string): CallOptions {
-  const url = statusCallbackUrl(functionUrl(domainName, ''), request.roomName, request.participantIdentity);
+export function withStatusCallbacks(request: OutboundRequest, origin: string): CallOptions {
+  const url = statusCallbackUrl(origin, request.roomName, request.participantIdentity);
   const call: CallOptions = { ...request.call };
   if (!call.statusCallback) {
     call.statusCallback = url;

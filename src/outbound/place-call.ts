@@ -9,6 +9,7 @@ import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
 import { readLiveKitSettings } from '../config/settings';
 import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
+import { publicOrigin } from '../twilio/public-url';
 import { checkLocalSignature } from '../twilio/request-auth';
 import type { RoomOutcome } from '../livekit/rooms';
 import { Budget } from '../util/budget';
@@ -79,7 +80,7 @@ async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps:
     to: request.to,
     from: request.from,
     ...placementFor(connectUrl, settings),
-    options: settings.statusCallbacks ? withStatusCallbacks(request, String(env.DOMAIN_NAME ?? '')) : request.call,
+    options: settings.statusCallbacks ? withStatusCallbacks(request, publicOrigin(env)) : request.call,
   });
   try {
     return await withDeadline(deps.twilio(twilioTimeout).calls.create(params), twilioTimeout + 100, 'Twilio');

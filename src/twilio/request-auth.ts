@@ -6,11 +6,8 @@
  */
 import type { Env } from '../config/env-reader';
 import { errorReply, HttpReply } from './reply';
+import { functionUrlOf, isDeployed } from './public-url';
 import { unsignableField, verifyFunctionRequest } from './signature';
-
-export function isDeployed(env: Env): boolean {
-  return typeof env.SERVICE_SID === 'string' && env.SERVICE_SID.length > 0;
-}
 
 /**
  * `undefined` when the request may proceed, else the refusal and why.
@@ -24,7 +21,7 @@ export function checkLocalSignature(
 ): { reply: HttpReply; reason: string } | undefined {
   if (isDeployed(env)) return undefined;
   const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
-  const verdict = verifyFunctionRequest(authToken, String(env.DOMAIN_NAME ?? ''), String(env.PATH ?? ''), event, queryNames);
+  const verdict = verifyFunctionRequest(authToken, functionUrlOf(env), event, queryNames);
   if (verdict === 'valid') return undefined;
   if (verdict === 'missing') {
     return {

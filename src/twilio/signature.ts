@@ -2,8 +2,7 @@
  * X-Twilio-Signature checking for requests that reach a Function.
  *
  * Twilio signs the URL it called plus the POSTed parameters. A Function does
- * not see that URL, so it is rebuilt from the context: `https://{DOMAIN_NAME}{PATH}`
- * (http for the local dev server). A webhook configured with a query string
+ * not see that URL, so it is rebuilt from the context (./public-url). A webhook configured with a query string
  * signs that query too; for a POST it cannot be told apart from the body in
  * `event`, which is why webhooks pointing here should carry no query string.
  */
@@ -26,12 +25,6 @@ export interface SignedRequest {
  * than trusted with a field nobody signed.
  */
 export type SignatureVerdict = 'valid' | 'missing' | 'invalid' | 'unsignable';
-
-/** The public URL of this function as Twilio calls it. */
-export function functionUrl(domainName: string, path: string): string {
-  const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(domainName);
-  return `${local ? 'http' : 'https'}://${domainName}${path}`;
-}
 
 /** Parameters as Twilio signed them: `event` without the runtime's additions. */
 /** The first field a form could not have carried, if any. */
@@ -92,15 +85,14 @@ export function signatureHeader(event: Record<string, unknown>): string | undefi
  */
 export function verifyFunctionRequest(
   authToken: string,
-  domainName: string,
-  path: string,
+  /** The URL Twilio called, without query string (./public-url). */
+  base: string,
   event: Record<string, unknown>,
   queryNames: readonly string[] = [],
 ): SignatureVerdict {
   const signature = signatureHeader(event);
   if (unsignableField(event) !== undefined) return signature?.trim() ? 'unsignable' : 'missing';
   const params = signedParams(event);
-  const base = functionUrl(domainName, path);
   const query: [string, string][] = [];
   const bodyOnly = { ...params };
   for (const name of queryNames) {
