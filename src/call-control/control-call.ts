@@ -8,7 +8,7 @@
  */
 import { RequestError } from '../api/parameters';
 import { describeProblems, Env } from '../config/env-reader';
-import { readLiveKitSettings } from '../config/settings';
+import { problemsOf, readLiveKitSettings } from '../config/settings';
 import { TOTAL_BUDGET_MS } from '../outbound/steps';
 import { errorReply, HttpReply, misconfigured } from '../twilio/reply';
 import { Budget } from '../util/budget';
@@ -46,9 +46,8 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
   const liveKit = readLiveKitSettings(env);
   const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
   if (!liveKit.ok || !authToken) {
-    const { reply, message } = misconfigured(
-      liveKit.ok ? 'AUTH_TOKEN is required (enable "Add my Twilio Credentials")' : describeProblems(liveKit.problems),
-    );
+    const missing = authToken ? [] : [{ variable: 'AUTH_TOKEN', message: 'is required (enable "Add my Twilio Credentials")' }];
+    const { reply, message } = misconfigured(describeProblems([...missing, ...problemsOf(liveKit)]));
     return finish({ reply, fields: { outcome: 'error', reason: message } });
   }
 

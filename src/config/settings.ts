@@ -59,6 +59,11 @@ export const DEFAULT_FALLBACK_MESSAGE = "Sorry, we can't connect your call right
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Every problem of several reads, so that a misconfiguration is reported whole, not one variable per try. */
+export function problemsOf(...reads: Read<unknown>[]): ConfigProblem[] {
+  return reads.flatMap((read) => (read.ok ? [] : read.problems));
+}
+
 export function finish<T>(reader: EnvReader, value: T): Read<T> {
   return reader.problems.length ? { ok: false, problems: reader.problems } : { ok: true, value };
 }

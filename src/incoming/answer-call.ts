@@ -5,7 +5,14 @@
  * error": the spoken fallback, or for a call a Studio flow sent here, a
  * redirect back to that flow with the reason.
  */
-import { LiveKitSettings, readFallbackSettings, readInboundSettings, readLiveKitSettings, readSignatureSettings } from '../config/settings';
+import {
+  LiveKitSettings,
+  problemsOf,
+  readFallbackSettings,
+  readInboundSettings,
+  readLiveKitSettings,
+  readSignatureSettings,
+} from '../config/settings';
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
@@ -47,7 +54,10 @@ export async function answerIncomingCall(
   };
 
   const signature = readSignatureSettings(env);
-  if (!signature.ok) return fallback(`configuration: ${describeProblems(signature.problems)}`, 'configuration');
+  const liveKit = readLiveKitSettings(env);
+  const inbound = readInboundSettings(env);
+  // Without a usable auth token nothing can be verified: report every problem at once.
+  if (!signature.ok) return fallback(`configuration: ${describeProblems(problemsOf(signature, liveKit, inbound))}`, 'configuration');
   const verdict = signature.value.required
     ? verifyFunctionRequest(signature.value.authToken, functionUrlOf(env), event, [FLOW_SID_PARAM])
     : 'valid';
@@ -56,10 +66,7 @@ export async function answerIncomingCall(
     return textReply(403, 'Forbidden: this URL answers only requests signed by Twilio.');
   }
 
-  const liveKit = readLiveKitSettings(env);
-  const inbound = readInboundSettings(env);
-  const problems = [...(liveKit.ok ? [] : liveKit.problems), ...(inbound.ok ? [] : inbound.problems)];
-  if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problems)}`, 'configuration');
+  if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problemsOf(liveKit, inbound))}`, 'configuration');
 
   const settings = inboundForRoute(inbound.value, route);
   // A configured action that is a flow's return URL is a round trip too.

@@ -6,11 +6,11 @@
  */
 import { describeProblems, Env } from '../config/env-reader';
 import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
-import { readLiveKitSettings } from '../config/settings';
+import { problemsOf, readLiveKitSettings } from '../config/settings';
 import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { publicOrigin } from '../twilio/public-url';
-import { checkLocalSignature } from '../twilio/request-auth';
+import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import type { RoomOutcome } from '../livekit/rooms';
 import { Budget } from '../util/budget';
 import { withDeadline } from '../util/deadline';
@@ -44,9 +44,7 @@ export function prepare(
   const liveKit = readLiveKitSettings(env);
   const outbound = readOutboundSettings(env);
   if (!liveKit.ok || !outbound.ok) {
-    const { reply, message } = misconfigured(
-      describeProblems([...(liveKit.ok ? [] : liveKit.problems), ...(outbound.ok ? [] : outbound.problems)]),
-    );
+    const { reply, message } = misconfigured(describeProblems(problemsOf(liveKit, outbound)));
     return { reply, fields: { outcome: 'error', reason: message } };
   }
   // Unlike incoming, a broken routes file stops outbound: a route may narrow
@@ -127,6 +125,13 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     return reply;
   };
 
+  const unverifiable = localAuthProblems(env);
+  if (unverifiable.length) {
+    const { reply, message } = misconfigured(
+      describeProblems([...unverifiable, ...problemsOf(readLiveKitSettings(env), readOutboundSettings(env))]),
+    );
+    return finish({ reply, fields: { outcome: 'error', reason: message } });
+  }
   const refused = checkLocalSignature(env, event);
   if (refused) return finish({ reply: refused.reply, fields: { outcome: 'rejected', reason: refused.reason } });
 

@@ -11,13 +11,13 @@
  * again: an unknown room or participant will not become known), within 8 s.
  */
 import { isNewer, latestStage, RoomCallStatus, roomStatusOf, stageKey, STATUS_TOPIC } from './room-status';
-import { LiveKitSettings, readInboundSettings, readLiveKitSettings } from '../config/settings';
+import { LiveKitSettings, problemsOf, readInboundSettings, readLiveKitSettings } from '../config/settings';
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from '../incoming/connect-request';
 import type { LiveKitRooms, ParticipantState } from '../livekit/rooms';
 import type { LogFields } from '../util/log';
-import { checkLocalSignature } from '../twilio/request-auth';
+import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import { inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
 import { Budget } from '../util/budget';
@@ -175,10 +175,14 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
     return reply;
   };
 
+  const liveKit = readLiveKitSettings(env);
+  const unverifiable = localAuthProblems(env);
+  if (unverifiable.length) {
+    const { reply, message } = misconfigured(describeProblems([...unverifiable, ...problemsOf(liveKit)]));
+    return done({ outcome: 'error', reason: message }, 'error', reply);
+  }
   const refused = checkLocalSignature(env, event, STATUS_QUERY);
   if (refused) return done({ outcome: 'rejected', reason: refused.reason }, 'error', refused.reply);
-
-  const liveKit = readLiveKitSettings(env);
   if (!liveKit.ok) {
     const { reply, message } = misconfigured(describeProblems(liveKit.problems));
     return done({ outcome: 'error', reason: message }, 'error', reply);

@@ -4,10 +4,16 @@
  * nothing, so when not deployed (no SERVICE_SID) the function checks the
  * signature itself: local behaviour then matches production.
  */
-import type { Env } from '../config/env-reader';
+import type { ConfigProblem, Env } from '../config/env-reader';
 import { errorReply, HttpReply } from './reply';
 import { functionUrlOf, isDeployed } from './public-url';
 import { unsignableField, verifyFunctionRequest } from './signature';
+
+/** Locally the function checks signatures itself, with AUTH_TOKEN: without it, that is a configuration problem. */
+export function localAuthProblems(env: Env): ConfigProblem[] {
+  if (isDeployed(env) || (typeof env.AUTH_TOKEN === 'string' && env.AUTH_TOKEN.trim())) return [];
+  return [{ variable: 'AUTH_TOKEN', message: 'is required: locally the function checks X-Twilio-Signature with it' }];
+}
 
 /**
  * `undefined` when the request may proceed, else the refusal and why.

@@ -295,6 +295,16 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
     expect(stand.requests).toHaveLength(0);
     expect(logs.join('\n')).toContain('AUTH_TOKEN is required');
   });
+
+  test('with AUTH_TOKEN and the LiveKit settings all missing, every problem is reported at once', async () => {
+    const context = localContext({ AGENT_NAMES: 'support-agent' }, '/incoming');
+    const event = signedEvent(context, webhook());
+    context.AUTH_TOKEN = '';
+    expectFallback((await invoke(handler, context, event)).body);
+    const reason = JSON.parse(logs.find((l) => l.includes('"outcome":"fallback"'))!).reason as string;
+    for (const name of ['AUTH_TOKEN', 'LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'])
+      expect(reason).toContain(`${name} is required`);
+  });
 });
 
 describe('incoming: only Twilio may open LiveKit sessions', () => {

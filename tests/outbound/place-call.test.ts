@@ -298,6 +298,18 @@ describe('outbound: nothing is created from a bad request', () => {
 });
 
 describe('outbound: only signed requests are served locally', () => {
+  test('locally without AUTH_TOKEN: 500 naming it and every other missing setting at once, not a signature error', async () => {
+    const ctx = localContext({ AGENT_NAMES: 'outbound-agent' }, '/outbound');
+    const event = signedEvent(ctx, { To: '+14155550123' });
+    ctx.AUTH_TOKEN = '';
+    const reply = await invoke(handler, ctx, event);
+    expect(reply.status).toBe(500);
+    const message = JSON.parse(reply.body).error.message as string;
+    for (const name of ['AUTH_TOKEN', 'LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET', 'OUTBOUND_CALLER_IDS'])
+      expect(message).toContain(`${name} is required`);
+    nothingCreated();
+  });
+
   test('an unsigned request is refused with 401', async () => {
     const reply = await invoke(handler, context(), { To: '+14155550123', request: { headers: {}, cookies: {} } });
     expect(reply.status).toBe(401);
