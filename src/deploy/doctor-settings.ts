@@ -8,6 +8,8 @@ import { parseRoutes, RouteTable } from '../config/routes';
 import { readFallbackSettings, readInboundSettings, readLiveKitSettings, readSignatureSettings } from '../config/settings';
 import { readOutboundSettings } from '../outbound/settings';
 import { isE164 } from '../phone/address';
+import { countryOf } from '../phone/destination';
+import { tunnelOrigin } from '../twilio/public-url';
 import { checkDialable } from '../phone/dial-policy';
 import { readDialPolicy } from '../phone/dial-settings';
 import { readTransferTargets } from '../config/transfer-targets';
@@ -73,10 +75,30 @@ function outboundSettings(env: Env): Check {
   const outbound = readOutboundSettings(env);
   if (!outbound.ok) return fail('Outbound settings', describeProblems(outbound.problems));
   const { callerIds, destinations } = outbound.value;
-  return pass(
-    'Outbound settings',
-    `caller IDs ${callerIds.join(', ')}; destinations ${[...destinations.countries, ...destinations.prefixes].join(', ') || 'none'}`,
-  );
+  const problems = callerIds
+    .filter((id) => !countryOf(id))
+    .map((id) => `OUTBOUND_CALLER_IDS has ${id}, which is a number in no country: use your Twilio number or a verified caller ID`);
+  const allowed = [...destinations.countries, ...destinations.prefixes];
+  if (allowed.length === 0) {
+    problems.push(
+      'outbound may call nowhere: set OUTBOUND_ALLOWED_DESTINATIONS (for example US), or use caller IDs in the countries you call',
+    );
+  }
+  if (problems.length) return fail('Outbound settings', problems.join('; '));
+  return pass('Outbound settings', `caller IDs ${callerIds.join(', ')}; destinations ${allowed.join(', ')}`);
+}
+
+/** PUBLIC_BASE_URL, when set: the tunnel a real phone reaches `npm start` through. */
+function localTunnel(env: Env): Check | undefined {
+  const value = text(env, 'PUBLIC_BASE_URL');
+  if (!value) return undefined;
+  const origin = tunnelOrigin(value);
+  return origin
+    ? pass('Local tunnel', `signatures are checked against ${origin} when running locally (deployed, it is ignored)`)
+    : fail(
+        'Local tunnel',
+        'PUBLIC_BASE_URL must be the https:// origin of your tunnel, with no path, such as https://abc123.ngrok-free.app',
+      );
 }
 
 /** Every transfer target, in the environment and in the routes, as the dial policy will judge it when an agent uses it. */
@@ -135,6 +157,8 @@ export function settingsChecks(
     routes.check,
     transferTargets(env, routes.routes),
   ];
+  const tunnel = localTunnel(env);
+  if (tunnel) checks.push(tunnel);
   if (deploy) checks.push(deployPreflight(deploy));
   return { checks, routes: routes.routes };
 }

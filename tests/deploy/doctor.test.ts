@@ -76,6 +76,34 @@ describe('doctor: the settings as the service reads them', () => {
     expect(fine['Transfer targets']).toMatchObject({ ok: true, detail: 'billing (TRANSFER_TARGETS)' });
   });
 
+  test.each([
+    ['a caller ID in no country', { OUTBOUND_CALLER_IDS: '+15551230000' }, '+15551230000, which is a number in no country'],
+    [
+      'a caller ID in no country leaves nowhere to call',
+      { OUTBOUND_CALLER_IDS: '+15551230000' },
+      'outbound may call nowhere: set OUTBOUND_ALLOWED_DESTINATIONS',
+    ],
+  ])('%s fails, saying what to change', async (_, change, words) => {
+    const result = byName(await runDoctor({ ...good(), ...change }))['Outbound settings']!;
+    expect(result).toMatchObject({ ok: false, detail: expect.stringContaining(words) });
+  });
+
+  test('with everything missing, every problem is reported in one run', async () => {
+    const failed = (await runDoctor({})).filter((c) => !c.ok).map((c) => c.name);
+    expect(failed).toEqual(expect.arrayContaining(['LiveKit settings', 'Twilio credentials', 'Signature checking']));
+    const liveKit = byName(await runDoctor({}))['LiveKit settings']!.detail;
+    for (const name of ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET']) expect(liveKit).toContain(`${name} is required`);
+  });
+
+  test('PUBLIC_BASE_URL: a tunnel origin passes, anything else fails', async () => {
+    expect(byName(await runDoctor({ ...good(), PUBLIC_BASE_URL: 'https://abc123.ngrok-free.app' }))['Local tunnel']).toMatchObject({
+      ok: true,
+    });
+    expect(byName(await runDoctor({ ...good(), PUBLIC_BASE_URL: 'http://abc123.ngrok-free.app/incoming' }))['Local tunnel']).toMatchObject({
+      ok: false,
+    });
+  });
+
   test('a broken routes file fails, naming route and field', async () => {
     const result = byName(await runDoctor(good(), { routesText: '{"routes":[{"name":"a","numbers":["x"]}]}' })).Routes!;
     expect(result).toMatchObject({ ok: false, detail: expect.stringContaining('route "a": numbers') });
