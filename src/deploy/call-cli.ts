@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
+import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
 
 const USAGE = 'usage: npm run call -- --to +1... [--from +1...] [--room NAME] [--agent NAME] [--param Name=Value] [--url URL] [--env FILE]';
@@ -44,21 +45,17 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || !values.to) {
-    console.error(USAGE);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
+  if (!values.to) throw new UsageError('--to is required: the number to call, such as +14155550123');
   const authToken = readEnvFile(values.env)?.values.AUTH_TOKEN || process.env.AUTH_TOKEN;
-  if (!authToken) {
-    console.error(`AUTH_TOKEN is not set (looked in ${values.env} and the environment)`);
-    return 2;
-  }
+  if (!authToken)
+    throw new UsageError(`AUTH_TOKEN is not set (looked in ${values.env} and the environment): copy .env.example to .env and fill it in`);
 
   const params = requestParams(values);
-  if (typeof params === 'string') {
-    console.error(params);
-    return 2;
-  }
+  if (typeof params === 'string') throw new UsageError(params);
 
   const signature = twilio.getExpectedTwilioSignature(authToken, values.url, params);
   let response: Response;
@@ -83,10 +80,4 @@ async function main(): Promise<number> {
   return response.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(2);
-  },
-);
+runCli(USAGE, main);

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
+import { runCli, UsageError } from './cli';
 import { formatChecks, runDoctor, TwilioAccountApi } from './doctor';
 import { readEnvFile } from './env-file';
 import { DEFAULT_RUNTIME } from './platform';
@@ -22,10 +23,7 @@ async function main(): Promise<number> {
     },
   });
   const file = readEnvFile(values.env);
-  if (!file) {
-    console.error(`${values.env} not found (copy .env.example to .env, or pass --env FILE)`);
-    return 2;
-  }
+  if (!file) throw new UsageError(`${values.env} not found (copy .env.example to .env, or pass --env FILE)`);
   const env = file.values;
   const config = JSON.parse(readFileSync('.twilioserviceconfig', 'utf8')) as {
     runtime?: string;
@@ -56,10 +54,4 @@ async function main(): Promise<number> {
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(2);
-  },
-);
+runCli('usage: npm run doctor [-- --env FILE] [--routes FILE] [--live] [--url https://<service>.twil.io/incoming]', main);

@@ -72,7 +72,13 @@ export class LiveKitStandIn extends LoopbackServer {
   private readonly served = new WeakMap<object, number>();
   /** Milliseconds from each request's arrival to its answer (the stand-in's own cost). */
   readonly serviceTimes: number[] = [];
-  private readonly verifier = new TokenVerifier(API_KEY, API_SECRET);
+  private readonly verifier: TokenVerifier;
+
+  /** The API key and secret it accepts tokens from; the suites' own by default. */
+  constructor(apiKey = API_KEY, apiSecret = API_SECRET) {
+    super();
+    this.verifier = new TokenVerifier(apiKey, apiSecret);
+  }
 
   protected override listener(req: http.IncomingMessage, res: http.ServerResponse): void {
     const count = (this.served.get(req.socket) ?? 0) + 1;

@@ -10,7 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './twilio-run';
 
-const COPIED = ['package.json', '.twilioserviceconfig', '.twilioserverlessrc.js', 'tsconfig.json', 'scripts', 'src', 'routes.example.json'];
+const COPIED = [
+  'package.json',
+  '.twilioserviceconfig',
+  '.twilioserverlessrc.js',
+  '.env.example',
+  'tsconfig.json',
+  'scripts',
+  'src',
+  'routes.example.json',
+];
 
 export interface CopyOptions {
   /** Changes to package.json before it is written. */
