@@ -4,7 +4,9 @@
  * also ends the stream into LiveKit), and each target is a configured name
  * that passes the same toll-fraud rules as `outbound`.
  */
-import type { Env } from '../config/env-reader';
+import { describeProblems, Env } from '../config/env-reader';
+import type { Route } from '../config/route';
+import { destinationsForRoute } from '../config/route-settings';
 import type { LiveKitSettings } from '../config/settings';
 import { readTransferTargets, resolveTarget } from '../config/transfer-targets';
 import { readDialPolicy } from '../phone/dial-settings';
@@ -54,13 +56,10 @@ async function updateCall(
 }
 
 /** The dial policy for this call's route: the environment's, narrowed by the route's allowed destinations. */
-function policyFor(env: Env, call: RoomCall, deps: ControlDependencies): DialPolicy | HttpReply {
+function policyFor(env: Env, route: Route | undefined): DialPolicy | HttpReply {
   const dial = readDialPolicy(env);
-  if (!dial.ok) return misconfigured(dial.problems.map((p) => `${p.variable} ${p.message}`).join('; ')).reply;
-  const allowed = deps.routes().table.routes.find((r) => r.name === call.route)?.outbound?.allowedDestinations;
-  if (!allowed) return dial.value;
-  const countries = new Set(allowed.filter((d) => /^[A-Z]{2}$/.test(d)));
-  return { ...dial.value, destinations: { ...dial.value.destinations, countries, prefixes: allowed.filter((d) => d.startsWith('+')) } };
+  if (!dial.ok) return misconfigured(describeProblems(dial.problems)).reply;
+  return { ...dial.value, destinations: destinationsForRoute(dial.value.destinations, route) };
 }
 
 /** The configured target's address, checked like any number the service dials. */
@@ -68,13 +67,13 @@ function target(env: Env, call: RoomCall, name: string, deps: ControlDependencie
   const targets = readTransferTargets(env);
   if (!targets.ok)
     return {
-      reply: misconfigured(targets.problems.map((p) => `${p.variable} ${p.message}`).join('; ')).reply,
+      reply: misconfigured(describeProblems(targets.problems)).reply,
       fields: { outcome: 'error' },
     };
   const route = deps.routes().table.routes.find((r) => r.name === call.route);
   const address = resolveTarget(name, targets.value, route);
   if (!address) return refuse(404, 'target-unknown', `No transfer target named ${name} is configured for this call`, 'target');
-  const policy = policyFor(env, call, deps);
+  const policy = policyFor(env, route);
   if ('status' in policy) return { reply: policy, fields: { outcome: 'error' } };
   const verdict = checkDialable(address, policy, `target ${name}`);
   if (!verdict.ok) return refuse(403, verdict.code === 'invalid' ? 'destination-not-allowed' : verdict.code, verdict.message, 'target');

@@ -153,7 +153,7 @@ function readOutbound(r: RouteReader): Route['outbound'] {
 }
 
 /** Names to addresses; each address is checked against the dial policy when an agent uses it. */
-function readTransferTargets(r: RouteReader, raw: unknown): Record<string, string> | undefined {
+function readRouteTargets(r: RouteReader, raw: unknown): Record<string, string> | undefined {
   if (raw === undefined) return undefined;
   if (!isObject(raw)) return r.fail('transferTargets', 'must be an object of names to numbers or sip: addresses');
   const out: Record<string, string> = {};
@@ -183,7 +183,7 @@ export function readRoute(raw: unknown, index: number): Route {
   if (action !== undefined) route.connectActionUrl = normaliseActionUrl(action) ?? r.fail('connectActionUrl', ACTION_URL_RULE);
   const outbound = readOutbound(r);
   if (outbound) route.outbound = outbound;
-  const targets = readTransferTargets(r, raw.transferTargets);
+  const targets = readRouteTargets(r, raw.transferTargets);
   if (targets) route.transferTargets = targets;
   return route;
 }

@@ -5,6 +5,7 @@
 import type { FallbackSettings, InboundSettings } from './settings';
 import type { OutboundSettings } from '../outbound/settings';
 import { COUNTRY_CODE } from '../phone/address';
+import type { DestinationPolicy } from '../phone/destination';
 import type { Route } from './route';
 
 export interface RoutedInbound extends InboundSettings {
@@ -46,7 +47,6 @@ export interface RoutedOutbound extends OutboundSettings {
 }
 
 export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOutbound {
-  const allowed = route.outbound?.allowedDestinations;
   return {
     ...base,
     route: route.name,
@@ -56,13 +56,17 @@ export function outboundForRoute(base: OutboundSettings, route: Route): RoutedOu
     greeting: { ...base.greeting, ...route.greeting },
     connectActionUrl: route.connectActionUrl ?? base.connectActionUrl,
     attributes: route.attributes ?? {},
-    destinations: allowed
-      ? {
-          countries: new Set(allowed.filter((d) => COUNTRY_CODE.test(d))),
-          prefixes: allowed.filter((d) => !COUNTRY_CODE.test(d)),
-          blocked: base.destinations.blocked,
-          allowedTypes: base.destinations.allowedTypes,
-        }
-      : base.destinations,
+    destinations: destinationsForRoute(base.destinations, route),
+  };
+}
+
+/** Where a route's calls may go: its own allowed destinations, when it has them, with the environment's blocks and types. */
+export function destinationsForRoute(base: DestinationPolicy, route: Route | undefined): DestinationPolicy {
+  const allowed = route?.outbound?.allowedDestinations;
+  if (!allowed) return base;
+  return {
+    ...base,
+    countries: new Set(allowed.filter((d) => COUNTRY_CODE.test(d))),
+    prefixes: allowed.filter((d) => !COUNTRY_CODE.test(d)),
   };
 }

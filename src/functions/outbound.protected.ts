@@ -6,7 +6,8 @@
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
 import type { TwilioClient } from '../outbound/steps';
 import { errorReply } from '../twilio/reply';
-import { outboundDependencies, placeOutboundCall } from '../outbound/place-call';
+import { placeOutboundCall } from '../outbound/place-call';
+import { outboundDependencies } from '../outbound/steps';
 import { answer, environmentOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {

@@ -24,9 +24,6 @@ import { readOutboundSettings } from './settings';
 import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from './steps';
 import { callCreateParams, classifyTwilioFailure } from './twilio-call';
 
-export { outboundDependencies, TOTAL_BUDGET_MS } from './steps';
-export type { OutboundDependencies } from './steps';
-
 /** The Functions service's own Sync service, which Runtime.getSync() also uses. */
 const SYNC_SERVICE = 'default';
 
