@@ -9,20 +9,13 @@
 // stale build stops before it starts. `start` builds when dist is missing or
 // older than src.
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { isStale } = require('./scripts/dist-freshness.cjs');
 
 const config = JSON.parse(readFileSync(join(__dirname, '.twilioserviceconfig'), 'utf8'));
 const args = process.argv.slice(2);
 const command = args.find((a) => /^(serverless:)?(deploy|start)$/.test(a))?.replace('serverless:', '');
-
-function newest(dir) {
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-    const full = join(dir, e.name);
-    return Math.max(max, e.isDirectory() ? newest(full) : statSync(full).mtimeMs);
-  }, 0);
-}
 
 function run(script, scriptArgs) {
   const result = spawnSync(process.execPath, [join(__dirname, 'scripts', script), ...scriptArgs], { stdio: 'inherit', cwd: __dirname });
@@ -33,8 +26,7 @@ function run(script, scriptArgs) {
 if (command && !globalThis.__livekitConnectorPrepared) {
   globalThis.__livekitConnectorPrepared = true;
   if (command === 'deploy') run('predeploy.mjs', args);
-  else if (!existsSync(join(__dirname, config.functionsFolder)) || newest(join(__dirname, 'src')) > newest(join(__dirname, 'dist')))
-    run('build.mjs', []);
+  else if (isStale(__dirname, config.functionsFolder)) run('build.mjs', []);
 }
 
 module.exports = config;
