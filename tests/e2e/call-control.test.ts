@@ -83,4 +83,10 @@ print(json.dumps(out))
     expect(updates(3).map((u) => u.params)).toEqual([{ Status: 'completed' }]);
     expect(find(parseTwiml(updates(4)[0]!.params.Twiml!), 'Say')!.text).toBe('Un momento, por favor \u2014 gracias');
   });
+
+  test('the Python tool wiring example is valid Python (livekit-agents itself is not installed here)', async () => {
+    const example = path.join(ROOT, 'clients', 'python', 'example_agent_tools.py');
+    const compiled = await runCommand('python3', ['-c', `import ast, sys; ast.parse(open(sys.argv[1]).read())`, example], ROOT);
+    expect(compiled).toEqual({ status: 0, output: '' });
+  });
 });
