@@ -7,14 +7,15 @@
 import { describeProblems, Env } from '../config/env-reader';
 import type { Route } from '../config/route';
 import { destinationsForRoute } from '../config/route-settings';
-import type { LiveKitSettings } from '../config/settings';
+import { LiveKitSettings, readFallbackSettings } from '../config/settings';
 import { readTransferTargets, resolveTarget } from '../config/transfer-targets';
 import { readDialPolicy } from '../phone/dial-settings';
 import { checkDialable, DialPolicy } from '../phone/dial-policy';
 import { prepare, sessionAndCall } from '../outbound/place-call';
-import type { Stop } from '../outbound/steps';
+import { ROOM_BUDGET_MS, Stop } from '../outbound/steps';
 import { classifyTwilioFailure } from '../outbound/twilio-call';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
+import { flowReturnUrl, withFlowParams } from '../twilio/studio';
 import { redirectTwiml, transferTwiml } from '../twilio/twiml';
 import type { Budget } from '../util/budget';
 import { withDeadline } from '../util/deadline';
@@ -86,6 +87,8 @@ export interface ActionContext {
   room: string;
   call: RoomCall;
   liveKit: LiveKitSettings;
+  /** Keys the call bindings (../twilio/call-binding). */
+  authToken: string;
   deps: ControlDependencies;
   budget: Budget;
 }
@@ -99,8 +102,7 @@ export async function hangUp({ call, deps, budget }: ActionContext): Promise<Don
 export async function transfer({ env, call, deps, budget }: ActionContext, request: ControlRequest): Promise<Done> {
   const address = target(env, call, request.target!, deps);
   if (typeof address !== 'string') return address;
-  const voice = typeof env.GREETING_VOICE === 'string' ? env.GREETING_VOICE : '';
-  const language = typeof env.GREETING_LANGUAGE === 'string' ? env.GREETING_LANGUAGE : '';
+  const { voice, language } = readFallbackSettings(env);
   const twiml = transferTwiml({ target: address, message: request.message, voice, language });
   const result = await updateCall(deps, call.callSid, { twiml }, budget);
   if (result === 'ended') return refuse(409, 'call-over', 'The call has already ended');
@@ -110,8 +112,10 @@ export async function transfer({ env, call, deps, budget }: ActionContext, reque
 export async function returnToFlow({ call, deps, budget }: ActionContext, request: ControlRequest): Promise<Done> {
   if (!call.flowSid)
     return refuse(409, 'not-from-studio', 'This call did not come from a Studio flow, so there is no flow to return it to');
-  const query = new URLSearchParams({ FlowEvent: 'return', ConnectorResult: request.result ?? 'agent-returned', ...request.fields });
-  const url = `https://webhooks.twilio.com/v1/Accounts/${call.accountSid}/Flows/${call.flowSid}?${query.toString()}`;
+  const url = withFlowParams(flowReturnUrl(call.accountSid, call.flowSid), {
+    ConnectorResult: request.result ?? 'agent-returned',
+    ...request.fields,
+  });
   const result = await updateCall(deps, call.callSid, { twiml: redirectTwiml(url) }, budget);
   if (result === 'ended') return refuse(409, 'call-over', 'The call has already ended');
   return result === 'done' ? ok({ action: 'return-to-flow', outcome: 'returned' }, 'returned') : result;
@@ -122,13 +126,16 @@ export function consultRoom(room: string): string {
   return `${room.slice(0, 120)}-consult`;
 }
 
-export async function addHuman({ env, room, call, liveKit, deps, budget }: ActionContext, request: ControlRequest): Promise<Done> {
+export async function addHuman(
+  { env, room, call, liveKit, authToken, deps, budget }: ActionContext,
+  request: ControlRequest,
+): Promise<Done> {
   const address = target(env, call, request.target!, deps);
   if (typeof address !== 'string') return address;
   const consult = consultRoom(room);
   const identity = `human-${request.target}`;
   // One human per target and call: a repeated request gets the call already ringing.
-  const existing = await findCall(deps.rooms(liveKit, budget.share(1000, 100, 200)), consult, String(env.AUTH_TOKEN ?? ''));
+  const existing = await findCall(deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)), consult, authToken);
   if (typeof existing === 'object' && existing.identity === identity) {
     return ok(
       { action: 'add-human', outcome: 'calling', consultRoom: consult, participantIdentity: identity, callSid: existing.callSid },
@@ -146,13 +153,13 @@ export async function addHuman({ env, room, call, liveKit, deps, budget }: Actio
   );
 }
 
-export async function cancelHuman({ env, room, liveKit, deps, budget }: ActionContext): Promise<Done> {
+export async function cancelHuman({ room, liveKit, authToken, deps, budget }: ActionContext): Promise<Done> {
   const consult = consultRoom(room);
-  const human = await findCall(deps.rooms(liveKit, budget.share(1000, 100, 200)), consult, String(env.AUTH_TOKEN ?? ''));
+  const human = await findCall(deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)), consult, authToken);
   if (human === 'failed') return refuse(502, 'livekit-error', 'LiveKit could not be asked for the consult room');
   if (human === 'none') return ok({ action: 'cancel-human', outcome: 'no-human' }, 'no-human');
   const result = await updateCall(deps, human.callSid, { status: 'completed' }, budget);
   if (typeof result === 'object') return result;
-  await deps.rooms(liveKit, budget.share(1000, 100, 200)).removeParticipant(consult, human.identity);
+  await deps.rooms(liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)).removeParticipant(consult, human.identity);
   return ok({ action: 'cancel-human', outcome: result === 'ended' ? 'already-ended' : 'cancelled', callSid: human.callSid }, 'cancelled');
 }

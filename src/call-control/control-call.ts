@@ -9,7 +9,7 @@
 import { RequestError } from '../api/parameters';
 import { describeProblems, Env } from '../config/env-reader';
 import { problemsOf, readLiveKitSettings } from '../config/settings';
-import { TOTAL_BUDGET_MS } from '../outbound/steps';
+import { ROOM_BUDGET_MS, TOTAL_BUDGET_MS } from '../outbound/steps';
 import { errorReply, HttpReply, misconfigured } from '../twilio/reply';
 import { Budget } from '../util/budget';
 import type { LogFields } from '../util/log';
@@ -66,7 +66,7 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
     });
   }
 
-  const call = await findCall(deps.rooms(liveKit.value, budget.share(1000, 100, 200)), token.room, authToken);
+  const call = await findCall(deps.rooms(liveKit.value, budget.share(ROOM_BUDGET_MS, 100, 200)), token.room, authToken);
   if (call === 'failed') {
     return finish({
       reply: errorReply(502, { code: 'livekit-error', message: 'LiveKit could not be asked for the room' }),
@@ -84,5 +84,5 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
       fields: { outcome: 'call-over' },
     });
   }
-  return finish(await act({ env, room: token.room, call, liveKit: liveKit.value, deps, budget }, request));
+  return finish(await act({ env, room: token.room, call, liveKit: liveKit.value, authToken, deps, budget }, request));
 }

@@ -24,7 +24,7 @@ import type { LoadedRoutes } from '../config/routes';
 import { routesFromAssets } from '../config/routes-asset';
 import { functionUrlOf } from '../twilio/public-url';
 import { verifyFunctionRequest } from '../twilio/signature';
-import { FLOW_SID_PARAM, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
+import { FLOW_SID_PARAM, flowSidOf, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
 import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
 
 export interface IncomingDependencies {
@@ -96,7 +96,7 @@ function withCallBinding(request: ConnectRequest, authToken: string, flowReturn:
   const attributes = request.participantAttributes;
   const callSid = attributes['twilio.callSid'];
   if (!authToken || !callSid) return request;
-  const flowSid = flowReturn ? (/\/Flows\/(FW[0-9a-f]{32})\?/.exec(flowReturn)?.[1] ?? '') : '';
+  const flowSid = flowReturn ? flowSidOf(flowReturn) : '';
   const facts = {
     room: request.roomName,
     identity: request.participantIdentity,

@@ -22,7 +22,17 @@ export function studioReturnUrl(event: Record<string, unknown>): string | undefi
   const accountSid = event.AccountSid;
   if (typeof flowSid !== 'string' || typeof accountSid !== 'string') return undefined;
   if (!FLOW_SID.test(flowSid) || !ACCOUNT_SID.test(accountSid)) return undefined;
+  return flowReturnUrl(accountSid, flowSid);
+}
+
+/** Studio's URL that hands a call back to the flow that sent it. */
+export function flowReturnUrl(accountSid: string, flowSid: string): string {
   return `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}?FlowEvent=return`;
+}
+
+/** The flow a return URL belongs to, or ''. */
+export function flowSidOf(url: string): string {
+  return isStudioReturnUrl(url) ? (/\/Flows\/(FW[0-9a-f]{32})\?/.exec(url)?.[1] ?? '') : '';
 }
 
 export function isStudioReturnUrl(url: string): boolean {
@@ -31,7 +41,10 @@ export function isStudioReturnUrl(url: string): boolean {
 
 /** The return URL carrying the result (and, for failures, a reason) for the flow. */
 export function returnWith(url: string, result: ConnectorResult, reason?: string): string {
-  const extra = new URLSearchParams({ ConnectorResult: result });
-  if (reason) extra.set('ConnectorReason', reason);
-  return `${url}&${extra.toString()}`;
+  return withFlowParams(url, reason ? { ConnectorResult: result, ConnectorReason: reason } : { ConnectorResult: result });
+}
+
+/** The return URL with query parameters Studio exposes to the flow as widget variables. */
+export function withFlowParams(url: string, params: Record<string, string>): string {
+  return `${url}&${new URLSearchParams(params).toString()}`;
 }
