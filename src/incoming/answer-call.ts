@@ -17,7 +17,7 @@ import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
 import { ConnectRequest, ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
-import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
+import { bindingAttributes } from '../twilio/call-binding';
 import { LogFields, logLine } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
@@ -94,18 +94,13 @@ export async function answerIncomingCall(
  */
 function withCallBinding(request: ConnectRequest, authToken: string, flowReturn: string | undefined): ConnectRequest {
   const attributes = request.participantAttributes;
-  const callSid = attributes['twilio.callSid'];
-  if (!authToken || !callSid) return request;
-  const flowSid = flowReturn ? flowSidOf(flowReturn) : '';
-  const facts = {
+  const binding = bindingAttributes(authToken, {
     room: request.roomName,
     identity: request.participantIdentity,
-    callSid,
+    callSid: attributes['twilio.callSid'] ?? '',
     accountSid: attributes['twilio.accountSid'] ?? '',
-    flowSid,
+    flowSid: flowReturn ? flowSidOf(flowReturn) : '',
     route: attributes['twilio.route'] ?? '',
-  };
-  const bound: Record<string, string> = { ...attributes, [BINDING_ATTRIBUTE]: callBinding(authToken, facts) };
-  if (flowSid) bound['twilio.flowSid'] = flowSid;
-  return { ...request, participantAttributes: bound };
+  });
+  return { ...request, participantAttributes: { ...attributes, ...binding } };
 }

@@ -7,7 +7,7 @@
 import { describeProblems, Env } from '../config/env-reader';
 import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
 import { problemsOf, readLiveKitSettings } from '../config/settings';
-import { BINDING_ATTRIBUTE, callBinding } from '../twilio/call-binding';
+import { bindingAttributes } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { publicOrigin } from '../twilio/public-url';
 import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
@@ -102,7 +102,6 @@ async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps:
 /** The call SID for the agent, and the binding that lets the agent's call control act on this call only. */
 function callTag(env: Env, { request, settings }: Prepared, callSid: string): Record<string, string> {
   const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
-  if (!authToken) return { 'twilio.callSid': callSid };
   const facts = {
     room: request.roomName,
     identity: request.participantIdentity,
@@ -111,7 +110,7 @@ function callTag(env: Env, { request, settings }: Prepared, callSid: string): Re
     flowSid: '',
     route: settings.route,
   };
-  return { 'twilio.callSid': callSid, [BINDING_ATTRIBUTE]: callBinding(authToken, facts) };
+  return { 'twilio.callSid': callSid, ...bindingAttributes(authToken, facts) };
 }
 
 export async function placeOutboundCall(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Promise<HttpReply> {

@@ -27,6 +27,12 @@ export function callBinding(authToken: string, call: BoundCall): string {
   return createHmac('sha256', authToken).update(text).digest('base64url');
 }
 
+/** What binds a call to its participant: the binding, and the Studio flow when there is one. None without an auth token. */
+export function bindingAttributes(authToken: string, call: BoundCall): Record<string, string> {
+  if (!authToken || !call.callSid) return {};
+  return { [BINDING_ATTRIBUTE]: callBinding(authToken, call), ...(call.flowSid ? { 'twilio.flowSid': call.flowSid } : {}) };
+}
+
 export function isBound(authToken: string, call: BoundCall, binding: string | undefined): boolean {
   if (!authToken || !binding) return false;
   const expected = Buffer.from(callBinding(authToken, call));
