@@ -6,9 +6,9 @@
  * account's auth token exactly as Twilio does and prints the JSON answer.
  */
 import { parseArgs } from 'node:util';
-import twilio from 'twilio';
 import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
+import { postSigned } from './signed-post';
 
 const USAGE = 'usage: npm run call -- --to +1... [--from +1...] [--room NAME] [--agent NAME] [--param Name=Value] [--url URL] [--env FILE]';
 
@@ -57,27 +57,14 @@ async function main(): Promise<number> {
   const params = requestParams(values);
   if (typeof params === 'string') throw new UsageError(params);
 
-  const signature = twilio.getExpectedTwilioSignature(authToken, values.url, params);
-  let response: Response;
-  try {
-    response = await fetch(values.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body: new URLSearchParams(params).toString(),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (error) {
-    const e = error as { cause?: { code?: string }; message?: string };
-    console.error(`could not reach ${values.url}: ${e.cause?.code ?? e.message}`);
-    return 1;
-  }
-  const text = await response.text();
+  const answer = await postSigned(values.url, params, authToken);
+  const text = answer.body;
   try {
     console.log(JSON.stringify(JSON.parse(text), null, 2));
   } catch {
     console.log(text);
   }
-  return response.ok ? 0 : 1;
+  return answer.status >= 200 && answer.status < 300 ? 0 : 1;
 }
 
 runCli(USAGE, main);

@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import twilio from 'twilio';
 import { inboundForRoute } from '../config/route-settings';
 import { loadRoutes } from '../config/routes';
 import { readInboundSettings } from '../config/settings';
@@ -19,35 +18,12 @@ import { inboundConnectRequest, readInboundCall } from '../incoming/connect-requ
 import { isE164 } from '../phone/address';
 import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
+import { postSigned } from './signed-post';
 import { statusCallbackParams, voiceWebhook } from './voice-webhook';
 
 const USAGE =
   'usage: npm run ring -- --from +1... --to +1... [--caller-name NAME] [--status in-progress,completed] [--url http://localhost:3000/incoming] [--env FILE] [--routes FILE]';
 const STATUSES = ['initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'];
-
-async function post(
-  url: string,
-  params: Record<string, string>,
-  authToken: string,
-): Promise<{ status: number; type: string; body: string }> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, url, params),
-        'user-agent': 'TwilioProxy/1.1',
-      },
-      body: new URLSearchParams(params).toString(),
-      signal: AbortSignal.timeout(20_000),
-    });
-  } catch (error) {
-    const e = error as { cause?: { code?: string }; message?: string };
-    throw new UsageError(`could not reach ${url}: ${e.cause?.code ?? e.message} (is npm start running?)`);
-  }
-  return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.text() };
-}
 
 /** What `incoming` asks LiveKit for this call, by the service's own rules and settings. */
 function describeRequest(env: Record<string, string>, routesFile: string, webhook: Record<string, string>): string[] {
@@ -102,14 +78,14 @@ async function main(): Promise<number> {
   };
   const webhook = voiceWebhook(facts);
   console.log(`Ringing ${values.url} as Twilio would: ${facts.from} calls ${facts.to} (${facts.callSid})\n`);
-  const answer = await post(values.url, webhook, env.AUTH_TOKEN);
-  console.log(`HTTP ${answer.status} ${answer.type}\n${answer.body}\n`);
+  const answer = await postSigned(values.url, webhook, env.AUTH_TOKEN);
+  console.log(`HTTP ${answer.status} ${answer.contentType}\n${answer.body}\n`);
   console.log('LiveKit is asked for:');
   for (const line of describeRequest(env, values.routes, webhook)) console.log(line);
 
   const statusUrl = new URL('status', values.url.replace(/[^/]*$/, '')).toString();
   for (const [i, status] of statuses.entries()) {
-    const reply = await post(statusUrl, statusCallbackParams(facts, status, i + 1), env.AUTH_TOKEN);
+    const reply = await postSigned(statusUrl, statusCallbackParams(facts, status, i + 1), env.AUTH_TOKEN);
     console.log(`\nstatus ${status}: HTTP ${reply.status} ${reply.body}`);
   }
   return answer.status === 200 ? 0 : 1;
