@@ -10,7 +10,7 @@ import twilio from 'twilio';
 import { runCli, UsageError } from './cli';
 import { formatChecks, runDoctor, TwilioAccountApi } from './doctor';
 import { readEnvFile } from './env-file';
-import { DEFAULT_RUNTIME } from './platform';
+import { readDeployTarget } from './deploy-target';
 import { preflight } from './preflight';
 
 async function main(): Promise<number> {
@@ -25,20 +25,8 @@ async function main(): Promise<number> {
   const file = readEnvFile(values.env);
   if (!file) throw new UsageError(`${values.env} not found (copy .env.example to .env, or pass --env FILE)`);
   const env = file.values;
-  const config = JSON.parse(readFileSync('.twilioserviceconfig', 'utf8')) as {
-    runtime?: string;
-    serviceName?: string;
-    environment?: string;
-  };
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies?: Record<string, string> };
-  const deploy = preflight(file, {
-    dependencies: pkg.dependencies ?? {},
-    runtime: config.runtime ?? DEFAULT_RUNTIME,
-    serviceName: config.serviceName ?? '',
-    environment: config.environment ?? 'dev',
-    // The paths the build makes; the longest counts towards the context.
-    functionPaths: ['/call-control', '/incoming', '/outbound', '/status'],
-  });
+  // Counted from the sources, so the doctor needs no build: the same paths the build makes.
+  const deploy = preflight(file, readDeployTarget(process.cwd(), { functionsFolder: 'src/functions' }));
   const routesText = existsSync(values.routes) ? readFileSync(values.routes, 'utf8') : undefined;
   const checks = await runDoctor(env, {
     routesText,

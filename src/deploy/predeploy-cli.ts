@@ -6,26 +6,11 @@
  * `--env`, `--environment`, `--production`, `--runtime` and `--service-name`
  * are checked as the deploy will use them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readEnvFile } from './env-file';
-import { DEFAULT_RUNTIME } from './platform';
+import { readDeployTarget } from './deploy-target';
 import { formatPreflight, preflight } from './preflight';
-
-function functionPaths(folder: string, prefix = ''): string[] {
-  let entries;
-  try {
-    entries = readdirSync(folder, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    if (entry.isDirectory()) return functionPaths(path.join(folder, entry.name), `${prefix}/${entry.name}`);
-    if (!entry.name.endsWith('.js')) return [];
-    return [`${prefix}/${entry.name.replace(/\.js$/, '').replace(/\.(protected|private)$/, '')}`];
-  });
-}
 
 function main(): number {
   const { values } = parseArgs({
@@ -42,24 +27,20 @@ function main(): number {
     },
   });
   const root = process.cwd();
-  const config = JSON.parse(readFileSync(path.join(root, '.twilioserviceconfig'), 'utf8')) as Record<string, unknown>;
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-
   const envPath = path.resolve(root, str(values.env) ?? '.env');
   const env = readEnvFile(envPath);
   if (!env && values.env !== undefined) {
     console.error(`preflight: FAIL ${envPath} not found`);
     return 1;
   }
-  const environment = values.production ? '' : (str(values.environment) ?? str(values.to) ?? str(config.environment) ?? 'dev');
-  const result = preflight(env ?? { values: {}, misread: [], skippedLines: [] }, {
-    dependencies: pkg.dependencies ?? {},
-    runtime: str(values.runtime) ?? str(config.runtime) ?? DEFAULT_RUNTIME,
-    serviceName: str(values['service-name']) ?? str(config.serviceName) ?? '',
-    environment,
-    functionPaths: functionPaths(path.join(root, str(values['functions-folder']) ?? str(config.functionsFolder) ?? 'functions')),
+  const target = readDeployTarget(root, {
+    runtime: str(values.runtime),
+    serviceName: str(values['service-name']),
+    environment: values.production ? '' : (str(values.environment) ?? str(values.to)),
+    functionsFolder: str(values['functions-folder']),
   });
+  const result = preflight(env ?? { values: {}, misread: [], skippedLines: [] }, target);
   console.log(formatPreflight(result));
   if (result.problems.length) {
     console.error(`preflight: ${result.problems.length} problem${result.problems.length > 1 ? 's' : ''}; nothing was uploaded`);
