@@ -116,7 +116,6 @@ export function attributes(params: Params): Record<string, string> {
   const entries = Object.entries(parsed);
   if (entries.length > MAX_ATTRIBUTES)
     throw bad('ParticipantAttributes', `ParticipantAttributes may hold at most ${MAX_ATTRIBUTES} entries`);
-  const out: Record<string, string> = {};
   for (const [key, value] of entries) {
     if (typeof value !== 'string') throw bad('ParticipantAttributes', `ParticipantAttributes.${clean(key, 64)} must be a string`);
     if (!key || codePointLength(key) > 64 || hasUnsafeCharacters(key))
@@ -126,7 +125,7 @@ export function attributes(params: Params): Record<string, string> {
     if (codePointLength(value) > LIMITS.attribute || hasUnsafeCharacters(value)) {
       throw bad('ParticipantAttributes', `ParticipantAttributes.${key} must be at most ${LIMITS.attribute} printable characters`);
     }
-    out[key] = value;
   }
-  return out;
+  // fromEntries keeps a key such as __proto__ as the attribute it is; `out[key] = value` would drop it.
+  return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -1,21 +1,25 @@
 /**
  * What an agent asks for: one action on its own call, with the few values
- * that action takes. Every value is checked and bounded; a target is a name
- * from the configuration, never a number.
+ * that action takes. Values are strings (or, for `fields`, an object of
+ * strings); `null` means "not given", as models send under strict tool
+ * schemas. Every value is checked and bounded, and a parameter the action
+ * does not take is refused, naming it; a target is a configured name, never
+ * a number.
  */
-import { bad, name, text } from '../api/parameters';
+import { bad } from '../api/parameters';
 import { LIMITS } from '../config/rules';
 import { TARGET_NAME, TARGET_NAME_RULE } from '../config/transfer-targets';
 import { codePointLength, hasUnsafeCharacters } from '../util/sanitize';
+import { ACTION_NAMES, ActionName, actionNamed } from './actions';
 
-export const ACTIONS = ['hangup', 'transfer', 'return-to-flow', 'add-human', 'cancel-human'] as const;
-export type Action = (typeof ACTIONS)[number];
+export const PARAMETERS = ['target', 'message', 'result', 'fields'] as const;
+export type Parameter = (typeof PARAMETERS)[number];
 
 export interface ControlRequest {
-  action: Action;
+  action: ActionName;
   /** transfer, add-human: a configured target's name. */
   target?: string;
-  /** transfer: spoken to the caller first. */
+  /** transfer: spoken to the caller first, its whitespace made single spaces. */
   message?: string;
   /** return-to-flow: the flow's ConnectorResult. */
   result?: string;
@@ -25,9 +29,28 @@ export interface ControlRequest {
 
 export const MAX_FIELDS = 10;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+const RESULT = /^[A-Za-z0-9_.:@+-]{1,64}$/;
 /** Query parameters of Studio's return URL a field may not replace. */
 const RESERVED_FIELDS = new Set(['FlowEvent', 'ConnectorResult', 'ConnectorReason']);
-const KNOWN = new Set(['action', 'target', 'message', 'result', 'fields']);
+const KNOWN = new Set<string>(['action', ...PARAMETERS]);
+/** Line breaks, tabs and runs of spaces, as models write them: spoken as one space. */
+const WHITESPACE = /\s+/gu;
+
+/** A string value, or undefined for absent, null or blank. */
+function stringOf(params: Record<string, unknown>, field: string): string | undefined {
+  const value = params[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw bad(field, `${field} must be a string (or null for none)`);
+  return value.trim() === '' ? undefined : value.trim();
+}
+
+function readMessage(params: Record<string, unknown>): string | undefined {
+  const value = stringOf(params, 'message')?.replace(WHITESPACE, ' ');
+  if (value === undefined) return undefined;
+  if (hasUnsafeCharacters(value)) throw bad('message', 'message contains control characters other than line breaks and tabs');
+  if (codePointLength(value) > LIMITS.speech) throw bad('message', `message is longer than ${LIMITS.speech} characters`);
+  return value;
+}
 
 function readFields(raw: unknown): Record<string, string> | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
@@ -42,7 +65,6 @@ function readFields(raw: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('fields', 'fields must be an object of strings');
   const entries = Object.entries(value);
   if (entries.length > MAX_FIELDS) throw bad('fields', `fields may hold at most ${MAX_FIELDS} entries`);
-  const out: Record<string, string> = {};
   for (const [key, item] of entries) {
     if (!FIELD_NAME.test(key) || RESERVED_FIELDS.has(key))
       throw bad(
@@ -52,30 +74,41 @@ function readFields(raw: unknown): Record<string, string> | undefined {
     if (typeof item !== 'string' || codePointLength(item) > LIMITS.attribute || hasUnsafeCharacters(item)) {
       throw bad('fields', `fields.${key} must be a string of at most ${LIMITS.attribute} printable characters`);
     }
-    out[key] = item;
   }
-  return out;
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 export function readControlRequest(params: Record<string, unknown>): ControlRequest {
   for (const key of Object.keys(params))
-    if (key !== 'request' && !KNOWN.has(key)) throw bad(key, `Unknown parameter ${key.slice(0, 32)} (known: ${[...KNOWN].join(', ')})`);
-  const action = text(params, 'action', 32);
-  if (action === undefined) throw bad('action', `action is required: one of ${ACTIONS.join(', ')}`, 'missing-parameter');
-  if (!(ACTIONS as readonly string[]).includes(action)) throw bad('action', `action must be one of ${ACTIONS.join(', ')}`);
-  const request: ControlRequest = { action: action as Action };
+    if (!KNOWN.has(key)) throw bad(key.slice(0, 32), `Unknown parameter ${key.slice(0, 32)} (known: ${[...KNOWN].join(', ')})`);
+  const name = stringOf(params, 'action');
+  if (name === undefined) throw bad('action', `action is required: one of ${ACTION_NAMES.join(', ')}`, 'missing-parameter');
+  const action = actionNamed(name);
+  if (!action) throw bad('action', `action must be one of ${ACTION_NAMES.join(', ')}`);
 
-  const target = text(params, 'target', 32);
+  for (const field of PARAMETERS) {
+    const given = params[field] !== undefined && params[field] !== null;
+    if (given && !action.takes.includes(field))
+      throw bad(field, `${name} takes ${action.takes.length ? `only ${action.takes.join(', ')}` : 'no parameters'}, not ${field}`);
+  }
+  const request: ControlRequest = { action: name as ActionName };
+  const target = stringOf(params, 'target');
   if (target !== undefined && !TARGET_NAME.test(target)) throw bad('target', `target ${TARGET_NAME_RULE}`);
-  if ((action === 'transfer' || action === 'add-human') && target === undefined)
-    throw bad('target', `${action} needs a target: the name of a configured transfer target`, 'missing-parameter');
   if (target !== undefined) request.target = target;
-
-  const message = text(params, 'message', LIMITS.speech);
+  const message = readMessage(params);
   if (message !== undefined) request.message = message;
-  const result = name(params, 'result', 64);
+  const result = stringOf(params, 'result');
+  if (result !== undefined && !RESULT.test(result))
+    throw bad('result', 'result may hold only letters, digits and _ . : @ + - (at most 64)');
   if (result !== undefined) request.result = result;
   const fields = readFields(params.fields);
   if (fields) request.fields = fields;
+  for (const field of action.needs ?? [])
+    if (request[field] === undefined)
+      throw bad(
+        field,
+        `${name} needs ${field === 'target' ? 'a target: the name of a configured transfer target' : field}`,
+        'missing-parameter',
+      );
   return request;
 }

@@ -110,13 +110,14 @@ function readParticipants(r: RouteReader, route: Route): void {
 function readAttributes(r: RouteReader, raw: unknown): Record<string, string> | undefined {
   if (raw === undefined) return undefined;
   if (!isObject(raw)) return r.fail('attributes', 'must be an object of strings');
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (isReservedAttribute(key)) r.fail(`attributes.${key}`, "is reserved for the call's own attributes");
     if (!key || clean(key, 64) !== key) r.fail('attributes', 'keys must be 1 to 64 printable characters');
-    out[key] = r.text(`attributes.${key}`, LIMITS.attribute, value, `attributes.${key}`) ?? '';
+    out.push([key, r.text(`attributes.${key}`, LIMITS.attribute, value, `attributes.${key}`) ?? '']);
   }
-  return out;
+  // fromEntries keeps every key as its own property, __proto__ included.
+  return Object.fromEntries(out);
 }
 
 /** What the caller hears: greeting and fallback. */

@@ -5,6 +5,7 @@
  * it never passes a number, so it can only reach who the operator listed.
  */
 import { addressKind } from '../phone/address';
+import { own } from '../util/own';
 import { clean } from '../util/sanitize';
 import { Env, EnvReader, memoizedRead } from './env-reader';
 import type { Route } from './route';
@@ -35,7 +36,12 @@ export const readTransferTargets = memoizedRead(['TRANSFER_TARGETS'], (env: Env)
   return finish(reader, targets);
 });
 
-/** The address a target name stands for on this route, or undefined. */
+/** The address a target name stands for on this route, or undefined. Own keys only: `constructor` is no target. */
 export function resolveTarget(name: string, targets: Record<string, string>, route: Route | undefined): string | undefined {
-  return route?.transferTargets?.[name] ?? (Object.prototype.hasOwnProperty.call(targets, name) ? targets[name] : undefined);
+  return own(route?.transferTargets, name) ?? own(targets, name);
+}
+
+/** Every target name a call on this route may use, sorted. */
+export function targetNames(targets: Record<string, string>, route: Route | undefined): string[] {
+  return [...new Set([...Object.keys(route?.transferTargets ?? {}), ...Object.keys(targets)])].sort();
 }

@@ -5,14 +5,14 @@
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
 import { controlCall } from '../call-control/control-call';
-import { controlDependencies, TwilioCallUpdates } from '../call-control/dependencies';
+import { controlDependencies } from '../call-control/dependencies';
 import type { TwilioClient } from '../outbound/steps';
 import { errorReply } from '../twilio/reply';
 import { answer, environmentOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const deps = controlDependencies(
-    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient & TwilioCallUpdates,
+    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient,
   );
   return answer(
     'call-control',

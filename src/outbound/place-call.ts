@@ -7,9 +7,9 @@
 import { describeProblems, Env } from '../config/env-reader';
 import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
 import { problemsOf, readLiveKitSettings } from '../config/settings';
+import { OutboundConfig, readOutboundConfig } from './config';
 import { bindingAttributes } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
-import { publicOrigin } from '../twilio/public-url';
 import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import type { RoomOutcome } from '../livekit/rooms';
 import { Budget } from '../util/budget';
@@ -22,28 +22,22 @@ import { readOutboundRequest } from './request';
 import { openSession } from './session';
 import { readOutboundSettings } from './settings';
 import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from './steps';
-import { callCreateParams, classifyTwilioFailure } from './twilio-call';
+import { callCreateParams, classifyTwilioFailure } from '../twilio/calls';
 
 /** The Functions service's own Sync service, which Runtime.getSync() also uses. */
 const SYNC_SERVICE = 'default';
 
 /**
- * Settings, route and request, checked before anything is created anywhere.
- * `adjust` changes the route's settings first (a call the service places for
- * an agent dispatches no agent of its own).
+ * Route and request, checked against the configuration before anything is
+ * created anywhere. `adjust` changes the route's settings first (a call the
+ * service places for an agent dispatches no agent of its own).
  */
 export function prepare(
-  env: Env,
+  config: OutboundConfig,
   event: Record<string, unknown>,
   deps: OutboundDependencies,
   adjust: (settings: RoutedOutbound) => RoutedOutbound = (settings) => settings,
 ): Prepared | Stop {
-  const liveKit = readLiveKitSettings(env);
-  const outbound = readOutboundSettings(env);
-  if (!liveKit.ok || !outbound.ok) {
-    const { reply, message } = misconfigured(describeProblems(problemsOf(liveKit, outbound)));
-    return { reply, fields: { outcome: 'error', reason: message } };
-  }
   // Unlike incoming, a broken routes file stops outbound: a route may narrow
   // where calls can go, and guessing wider would be spending someone's money.
   const routes = deps.routes();
@@ -51,10 +45,11 @@ export function prepare(
     const { reply, message } = misconfigured(routes.error);
     return { reply, fields: { outcome: 'error', reason: message } };
   }
-  const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.value.callerIds[0]!;
-  const settings = adjust(outboundForRoute(outbound.value, routes.table.match(requestedFrom)));
+  const { outbound } = config;
+  const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.callerIds[0]!;
+  const settings = adjust(outboundForRoute(outbound, routes.table.match(requestedFrom)));
   try {
-    return { liveKit: liveKit.value, settings, request: readOutboundRequest(event, settings) };
+    return { liveKit: config.liveKit, service: config.service, settings, request: readOutboundRequest(event, settings) };
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     return {
@@ -68,14 +63,14 @@ export function prepare(
 type Placement = { sid: string; status: string } | (Stop & { uncertain?: { sessionClosed: boolean } });
 
 /** Places the Twilio call into the session. */
-async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps: OutboundDependencies, budget: Budget): Promise<Placement> {
-  const { liveKit, settings, request } = prepared;
+async function placeCall(prepared: Prepared, connectUrl: string, deps: OutboundDependencies, budget: Budget): Promise<Placement> {
+  const { liveKit, settings, request, service } = prepared;
   const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200, 500);
   const params = callCreateParams({
     to: request.to,
     from: request.from,
     ...placementFor(connectUrl, settings),
-    options: settings.statusCallbacks ? withStatusCallbacks(request, publicOrigin(env)) : request.call,
+    options: settings.statusCallbacks ? withStatusCallbacks(request, service.origin) : request.call,
   });
   try {
     return await withDeadline(deps.twilio(twilioTimeout).calls.create(params), twilioTimeout + 100, 'Twilio');
@@ -100,17 +95,16 @@ async function placeCall(env: Env, prepared: Prepared, connectUrl: string, deps:
 }
 
 /** The call SID for the agent, and the binding that lets the agent's call control act on this call only. */
-function callTag(env: Env, { request, settings }: Prepared, callSid: string): Record<string, string> {
-  const authToken = typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '';
+function callTag({ request, settings, service }: Prepared, callSid: string): Record<string, string> {
   const facts = {
     room: request.roomName,
     identity: request.participantIdentity,
     callSid,
-    accountSid: String(env.ACCOUNT_SID ?? ''),
+    accountSid: service.accountSid,
     flowSid: '',
     route: settings.route,
   };
-  return { 'twilio.callSid': callSid, ...bindingAttributes(authToken, facts) };
+  return { 'twilio.callSid': callSid, ...bindingAttributes(service.authToken, facts) };
 }
 
 export async function placeOutboundCall(env: Env, event: Record<string, unknown>, deps: OutboundDependencies): Promise<HttpReply> {
@@ -131,7 +125,9 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   const refused = checkLocalSignature(env, event);
   if (refused) return finish({ reply: refused.reply, fields: { outcome: 'rejected', reason: refused.reason } });
 
-  const prepared = prepare(env, event, deps);
+  const config = readOutboundConfig(env);
+  if ('reply' in config) return finish(config);
+  const prepared = prepare(config, event, deps);
   if ('reply' in prepared) return finish(prepared);
   const { request } = prepared;
   line.route = prepared.settings.route;
@@ -155,7 +151,7 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
     }
   }
 
-  const placed = await sessionAndCall(env, prepared, deps, budget);
+  const placed = await sessionAndCall(prepared, deps, budget);
   if ('reply' in placed) {
     if (key) await store?.settle(key, placed.uncertain ? { state: 'uncertain', ...placed.uncertain } : undefined);
     return finish(placed);
@@ -167,19 +163,18 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
 
 /** Opens the session, places the call into it, and tells the participant its call SID. */
 export async function sessionAndCall(
-  env: Env,
   prepared: Prepared,
   deps: OutboundDependencies,
   budget: Budget,
 ): Promise<{ body: Record<string, string>; tagged: RoomOutcome } | (Stop & { uncertain?: { sessionClosed: boolean } })> {
-  const connectUrl = await openSession(env, prepared, deps, budget);
+  const connectUrl = await openSession(prepared, deps, budget);
   if (typeof connectUrl !== 'string') return connectUrl;
-  const call = await placeCall(env, prepared, connectUrl, deps, budget);
+  const call = await placeCall(prepared, connectUrl, deps, budget);
   if ('reply' in call) return call;
   // The connector response carries no call SID; the agent learns it here.
   const { request } = prepared;
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-  const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(env, prepared, call.sid));
+  const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(prepared, call.sid));
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
   return { body, tagged };
 }

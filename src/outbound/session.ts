@@ -2,7 +2,6 @@
  * The LiveKit half of an outbound call: the connector session the Twilio call
  * will stream into, and the clean-up of one that LiveKit made too late.
  */
-import type { Env } from '../config/env-reader';
 import { compactAttributes } from '../livekit/attributes';
 import { LiveKitError } from '../livekit/connector';
 import type { RoomOutcome } from '../livekit/rooms';
@@ -14,13 +13,13 @@ const LATE_SESSION_WATCH_MS = 2000;
 const LATE_SESSION_POLL_MS = 400;
 
 /** Opens the connector session; its stream URL, or the reply saying why not. */
-export async function openSession(env: Env, prepared: Prepared, deps: OutboundDependencies, budget: Budget): Promise<string | Stop> {
-  const { liveKit, settings, request } = prepared;
+export async function openSession(prepared: Prepared, deps: OutboundDependencies, budget: Budget): Promise<string | Stop> {
+  const { liveKit, settings, request, service } = prepared;
   const attributes = compactAttributes({
     ...settings.attributes,
     ...request.participantAttributes,
     'twilio.route': settings.route,
-    'twilio.accountSid': String(env.ACCOUNT_SID ?? ''),
+    'twilio.accountSid': service.accountSid,
     'twilio.direction': 'outbound',
     'twilio.from': request.from,
     'twilio.to': request.to,

@@ -12,7 +12,7 @@ import type { HttpReply } from '../twilio/reply';
 import { LogFields, logLine } from '../util/log';
 import type { TwilioSync } from './idempotency';
 import type { OutboundRequest } from './request';
-import type { TwilioCalls } from './twilio-call';
+import type { TwilioCalls } from '../twilio/calls';
 
 /** The whole request; Studio's Run Function gives 10 s. */
 export const TOTAL_BUDGET_MS = 7500;
@@ -43,9 +43,19 @@ export interface Stop {
   fields: LogFields;
 }
 
+/** What placing a call needs of the service itself, read once where the request enters. */
+export interface ServiceFacts {
+  accountSid: string;
+  /** Keys the call bindings (../twilio/call-binding); '' when the service has none. */
+  authToken: string;
+  /** Where Twilio reaches this service, for the status callbacks (../twilio/public-url). */
+  origin: string;
+}
+
 /** Settings, route and request, all checked before anything is created anywhere. */
 export interface Prepared {
   liveKit: LiveKitSettings;
+  service: ServiceFacts;
   settings: RoutedOutbound;
   request: OutboundRequest;
 }

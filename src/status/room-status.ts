@@ -3,6 +3,7 @@
  * `sip.callStatus` on LiveKit SIP participants where they overlap, so an
  * agent can treat both kinds of phone participant alike.
  */
+import { own } from '../util/own';
 
 export type RoomCallStatus = 'dialing' | 'ringing' | 'active' | 'hangup';
 
@@ -21,8 +22,9 @@ const FROM_TWILIO: Record<string, RoomCallStatus> = {
 
 const ORDER: Record<RoomCallStatus, number> = { dialing: 0, ringing: 1, active: 2, hangup: 3 };
 
+/** Own keys only: a CallStatus of `constructor` is no status. */
 export function roomStatusOf(twilioStatus: string): RoomCallStatus | undefined {
-  return FROM_TWILIO[twilioStatus];
+  return own(FROM_TWILIO, twilioStatus);
 }
 
 /**
@@ -54,7 +56,7 @@ export function latestStage(attributes: Record<string, string>): { stage: RoomCa
  * order; a call only moves forward, so a late `ringing` never undoes `hangup`.
  */
 export function isNewer(next: RoomCallStatus, current: string | undefined): boolean {
-  const known = current !== undefined && current in ORDER ? ORDER[current as RoomCallStatus] : -1;
+  const known = current !== undefined ? (own(ORDER, current) ?? -1) : -1;
   return ORDER[next] > known;
 }
 

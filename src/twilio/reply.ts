@@ -24,6 +24,8 @@ export interface ApiError {
   moreInfo?: string;
   /** Set when the Twilio call may exist although the request failed (Twilio did not answer in time). */
   callMayExist?: boolean;
+  /** call-control's target-unknown: the names that do exist, so an agent can choose again. */
+  targets?: string[];
 }
 
 export function jsonReply(status: number, body: object): HttpReply {

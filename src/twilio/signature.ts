@@ -40,15 +40,16 @@ export function unsignableField(event: Record<string, unknown>): string | undefi
 }
 
 export function signedParams(event: Record<string, unknown>): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {};
+  const params: [string, string | string[]][] = [];
   for (const [name, value] of Object.entries(event)) {
     if (name === 'request') continue;
-    if (typeof value === 'string') params[name] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') params[name] = String(value);
+    if (typeof value === 'string') params.push([name, value]);
+    else if (typeof value === 'number' || typeof value === 'boolean') params.push([name, String(value)]);
     // Repeated parameters (StatusCallbackEvent=a&StatusCallbackEvent=b) arrive as arrays.
-    else if (Array.isArray(value)) params[name] = value.map(String);
+    else if (Array.isArray(value)) params.push([name, value.map(String)]);
   }
-  return params;
+  // fromEntries: a parameter named __proto__ stays a parameter (and in the signed text) instead of vanishing.
+  return Object.fromEntries(params);
 }
 
 export function verifySignature(authToken: string, request: SignedRequest): SignatureVerdict {

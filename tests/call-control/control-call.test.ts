@@ -322,3 +322,143 @@ describe('call-control: when Twilio or LiveKit fail', () => {
     expect(updates(sid)).toEqual([]);
   });
 });
+
+describe('call-control: checks in order (size, token, shape, signature)', () => {
+  /** A value nested `depth` arrays deep, built without recursion. */
+  const nested = (depth: number): unknown => {
+    let value: unknown = 'x';
+    for (let i = 0; i < depth; i += 1) value = [value];
+    return value;
+  };
+
+  test.each([
+    ['without a token', false],
+    ['with a valid token', true],
+  ])('a body nested 10,000 levels deep is refused with 400 %s, never a crash', async (_, withToken) => {
+    const { room, callSid: sid } = await inboundCall(30);
+    const body = { action: 'hangup', fields: nested(10_000) };
+    const token = withToken ? await controlToken(room, { action: 'hangup' }) : '';
+    const reply = await control(room, body, { token });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.code).toBe('request-too-large');
+    expect(updates(sid)).toEqual([]);
+  });
+
+  test('a body of a megabyte is refused before the token is looked at', async () => {
+    const { room } = await inboundCall(31);
+    const reply = await control(room, { action: 'transfer', target: 'billing', message: 'x'.repeat(1_000_000) }, { token: '' });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.code).toBe('request-too-large');
+  });
+
+  test("without a token, a request of the wrong shape learns nothing of the API's shape: 401", async () => {
+    const { room } = await inboundCall(32);
+    const reply = await control(room, { action: 'dance', message: 5 }, { token: '' });
+    expect(reply.status).toBe(401);
+    expect(reply.json.error.code).toBe('token-required');
+  });
+
+  test.each([
+    [{ action: 'transfer', target: 'billing', message: 5 }, 'message'],
+    [{ action: 'transfer', target: 'billing', message: true }, 'message'],
+    [{ action: 'transfer', target: ['billing'] }, 'target'],
+    [{ action: 'hangup', message: 'Goodbye.' }, 'message'],
+  ])('with a valid token, a value of the wrong type or a parameter the action does not take: 400 naming it (%j)', async (body, field) => {
+    const { room, callSid: sid } = await inboundCall(33);
+    // The token signs what the client meant to send; the server must report the shape, not the digest.
+    const reply = await control(room, body, { token: await controlToken(room, { action: 'transfer', target: 'billing' }) });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.field).toBe(field);
+    expect(updates(sid)).toEqual([]);
+  });
+
+  test('null means "not given", as models send under strict tool schemas', async () => {
+    const { room, callSid: sid } = await inboundCall(34);
+    const reply = await control(room, { action: 'transfer', target: 'billing', message: null });
+    expect(reply.status).toBe(200);
+    const twiml = parseTwiml(updates(sid)[0]!.Twiml!);
+    expect(find(twiml, 'Say')).toBeUndefined();
+    expect(find(twiml, 'Number')!.text).toBe('+14155550111');
+  });
+
+  test('line breaks, tabs and runs of spaces in a message are spoken as single spaces', async () => {
+    const { room, callSid: sid } = await inboundCall(35);
+    const message = 'One moment.\nI am connecting you\tto billing.\r\n\r\n  Thank you\u2028for waiting.';
+    expect((await control(room, { action: 'transfer', target: 'billing', message })).status).toBe(200);
+    expect(find(parseTwiml(updates(sid)[0]!.Twiml!), 'Say')!.text).toBe(
+      'One moment. I am connecting you to billing. Thank you for waiting.',
+    );
+  });
+
+  test.each([['bell\u0007'], ['nul\u0000'], ['escape\u001b[0m'], ['lone \ud800 surrogate']])(
+    'other control characters in a message are still refused (%j)',
+    async (message) => {
+      const { room, callSid: sid } = await inboundCall(36);
+      const reply = await control(room, { action: 'transfer', target: 'billing', message });
+      expect(reply.status).toBe(400);
+      expect(reply.json.error.field).toBe('message');
+      expect(updates(sid)).toEqual([]);
+    },
+  );
+});
+
+describe('call-control: names from a request never reach Object.prototype', () => {
+  const routes = () =>
+    loadRoutes(() =>
+      JSON.stringify({ routes: [{ name: 'vip', numbers: ['+14155550199'], transferTargets: { vipdesk: '+14155550122' } }] }),
+    );
+
+  /** A call that came in on the routed number, controlled with the routes file loaded. */
+  async function routedControl(n: number, body: Record<string, unknown>) {
+    const context = localContext(env(), '/incoming');
+    await answerIncomingCall(context, signedEvent(context, inboundWebhook(n)), {
+      connector: liveKitConnector,
+      log: () => undefined,
+      routes,
+    });
+    twilioApi.setCallStatus(callSid(n), 'in-progress');
+    const token = await controlToken(`call-${callSid(n)}`, body);
+    const deps = { ...controlDependencies((t) => twilioApi.client(t) as never), log: () => undefined, routes };
+    const reply = await controlCall(
+      localContext(env(), '/call-control'),
+      { ...body, request: { headers: { authorization: `Bearer ${token}` }, cookies: {} } },
+      deps,
+    );
+    return { status: reply.status, json: reply.body as ApiBody & { error: { targets?: string[] } } };
+  }
+
+  test.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'])(
+    'target %s on a routed call: 404 target-unknown listing the real targets, for transfer and add-human',
+    async (target) => {
+      for (const action of ['transfer', 'add-human']) {
+        const reply = await routedControl(40, { action, target });
+        expect(reply.status).toBe(404);
+        expect(reply.json.error).toMatchObject({
+          code: 'target-unknown',
+          field: 'target',
+          targets: ['billing', 'desk', 'premium', 'vipdesk'],
+        });
+      }
+      expect(updates(callSid(40))).toEqual([]);
+      expect(twilioApi.calls).toHaveLength(0);
+    },
+  );
+
+  test.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('action %s: 400 naming action', async (action) => {
+    const { room } = await inboundCall(41);
+    const reply = await control(room, { action });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.field).toBe('action');
+  });
+
+  test('an unknown target is answered with the names that exist, in the message too', async () => {
+    const { room } = await inboundCall(42);
+    const reply = await control(room, { action: 'transfer', target: 'sales' });
+    expect(reply.json.error).toEqual({
+      code: 'target-unknown',
+      field: 'target',
+      targets: ['billing', 'desk', 'premium'],
+      message: 'No transfer target named sales is configured for this call; the targets are: billing, desk, premium',
+    });
+  });
+});

@@ -244,3 +244,13 @@ describe('status: only Twilio may report', () => {
     expect(participant(call.roomName, call.participantIdentity)).toBeDefined();
   });
 });
+
+describe('names from a callback never reach Object.prototype', () => {
+  test.each(['constructor', 'toString', '__proto__', 'valueOf'])('CallStatus=%s is ignored, never a crash', async (status) => {
+    const call = await placeCall();
+    const url = String(call.params.StatusCallback);
+    const reply = await callback(url, { CallSid: call.callSid, CallStatus: status });
+    expect(reply.status).toBe(200);
+    expect(participant(call.roomName, call.participantIdentity)?.attributes['twilio.callStatus']).toBeUndefined();
+  });
+});

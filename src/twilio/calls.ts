@@ -1,15 +1,17 @@
 /**
- * Placing the Twilio call, and turning Twilio's refusals into errors a
- * person can act on.
+ * The one place that places and changes Twilio calls, for `outbound` and
+ * for the actions agents take (call-control), and that turns Twilio's
+ * refusals into errors a person can act on.
  */
-import { DeadlineError } from '../util/deadline';
-import type { ApiError } from '../twilio/reply';
-import type { CallOptions } from './request';
+import { DeadlineError, withDeadline } from '../util/deadline';
+import type { ApiError } from './reply';
+import type { CallOptions } from '../outbound/request';
 
-/** The part of the twilio client that places calls. */
+/** The part of the twilio client that places calls and changes live ones. */
 export interface TwilioCalls {
   calls: {
     create(options: Record<string, unknown>): Promise<{ sid: string; status: string }>;
+    (sid: string): { update(params: Record<string, string>): Promise<{ sid: string; status: string }> };
   };
 }
 
@@ -110,4 +112,24 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
     detail: code || (typeof e?.name === 'string' ? e.name : undefined),
     error: { code: 'twilio-unreachable', message: 'Twilio could not be reached; the call was not placed' },
   };
+}
+
+/**
+ * Replaces a live call's TwiML (or ends it, `status: completed`): Twilio
+ * acts at once, which also ends a `<Connect><Stream>` into LiveKit.
+ * `ended` when Twilio says the call is already over (21220).
+ */
+export async function updateCall(
+  client: TwilioCalls,
+  callSid: string,
+  params: Record<string, string>,
+  timeoutMs: number,
+): Promise<'done' | 'ended' | TwilioFailure> {
+  try {
+    await withDeadline(client.calls(callSid).update(params), timeoutMs + 100, 'Twilio');
+    return 'done';
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 21220) return 'ended';
+    return classifyTwilioFailure(error);
+  }
 }
