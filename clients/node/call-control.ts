@@ -1,16 +1,22 @@
 /**
  * Call control for Node.js / TypeScript LiveKit agents: act on the phone call
  * in the agent's own room through this service's `call-control` function.
- * Copy this file into an agent project; it needs only livekit-server-sdk,
- * which mints the token with the API key and secret the agent already has.
+ * Copy this file into an agent project (ES module or CommonJS); it needs only
+ * livekit-server-sdk, which mints the token with the API key and secret the
+ * agent already has.
  *
- *   const control = new CallControl({ url: 'https://<service>.twil.io/call-control' });
- *   await control.transfer(ctx.room.name!, 'billing', 'Connecting you to billing.');
+ *   const control = new CallControl(); // reads nothing yet
+ *   await control.transfer(room, 'billing', 'Connecting you to billing.');
  *
+ * CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are read when a
+ * request is sent, not before, so loading .env after the imports works.
  * Each request carries a token valid for 60 seconds, for this room only,
- * whose sha256 claim covers this request's exact parameters.
+ * whose sha256 claim covers this request's exact bytes. No TypeScript-only
+ * runtime syntax (enums, parameter properties), so Node's type stripping can
+ * run the file as it is.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessToken } from 'livekit-server-sdk';
 
 export interface CallControlOptions {
@@ -20,53 +26,96 @@ export interface CallControlOptions {
   apiKey?: string;
   /** Default: LIVEKIT_API_SECRET. */
   apiSecret?: string;
-  /** How long to wait for the answer. Default 10 s (the function answers within 8). */
+  /** The whole wait for an answer, a retry included. Default 10 s (the function answers within 8). */
   timeoutMs?: number;
 }
 
-/** What the function answered when it did not do the action. */
+/** What the function answered when it did not do the action, or why no answer came (status 0). */
 export class CallControlError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
+  /** The HTTP status; 0 when no answer came. */
+  readonly status: number;
+  /** The function's error code, or `timeout` / `unreachable` / `bad-answer`. */
+  readonly code: string;
+  /** The request member the refusal is about. */
+  readonly field: string | undefined;
+  /** For `target-unknown`: the target names configured for this call. */
+  readonly targets: string[] | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string, targets?: string[]) {
     super(message);
     this.name = 'CallControlError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.targets = targets;
+  }
+
+  /** The refusal as a sentence for the model: what happened and what it can do instead. */
+  get sentence(): string {
+    if (this.code === 'timeout') return 'The phone system did not answer in time; the call may or may not have changed.';
+    if (this.status === 0) return 'The phone system could not be reached; nothing was done.';
+    if (this.status === 429) return 'The phone system is busy; nothing was done. Try again in a moment.';
+    if (this.status === 401 || this.status >= 500) return `The call could not be changed (${this.code}); nothing was done.`;
+    const text = /[.!?]$/.test(this.message) ? this.message : `${this.message}.`;
+    const unnamed = this.targets?.some((t) => !this.message.includes(t));
+    return `Nothing was done: ${text}${unnamed ? ` The targets are: ${this.targets!.join(', ')}.` : ''}`;
   }
 }
 
 export type CallControlResult = Record<string, unknown> & { action: string; outcome: string };
 
-/** The request's parameters as JSON with sorted keys and no spaces: what the token's sha256 claim covers. */
-export function canonicalJson(value: unknown): string {
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sorted)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sorted(value));
+/** A request member: a string, `fields` (an object of strings), or null/undefined for "not given". */
+export type RequestValue = string | Readonly<Record<string, string | null | undefined>> | null | undefined;
+
+const NAME = /^[\x21-\x7e]+$/; // printable ASCII: byte order and UTF-16 order agree
+const LONE_SURROGATE = /\p{Cs}/u; // with the u flag a surrogate pair is one code point, so only lone halves match
+
+/**
+ * The signed form of a request. The token's `sha256` claim is the base64
+ * (standard, padded) SHA-256 of the UTF-8 bytes of this text:
+ * - one JSON object; members whose value is null/undefined left out;
+ * - values strings, or for `fields` an object of strings (nothing deeper);
+ * - names ASCII, sorted in ascending byte order at every level;
+ * - no whitespace outside strings: `{"action":"transfer","target":"billing"}`;
+ * - strings as JSON.stringify writes them: `\"` `\\` `\b` `\f` `\n` `\r` `\t`,
+ *   other U+0000-001F as `\u00xx` (lowercase hex), every other character as
+ *   itself (non-ASCII, U+2028/2029, astral, DEL); a lone surrogate throws.
+ * Python's json.dumps(body, sort_keys=True, separators=(",", ":"),
+ * ensure_ascii=False) writes the same text (clients/python/call_control.py).
+ */
+export function canonicalJson(request: Readonly<Record<string, RequestValue>>): string {
+  const encode = (value: unknown, path: string, nested: boolean): string => {
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) throw new TypeError(`${path} holds a lone surrogate`);
+      return JSON.stringify(value);
+    }
+    if (!nested || value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new TypeError(`${path} must be a string${nested ? ' or an object of strings' : ''}`);
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .filter((name) => record[name] !== null && record[name] !== undefined)
+      .sort()
+      .map((name) => {
+        if (!NAME.test(name)) throw new TypeError(`${path}: member names must be printable ASCII`);
+        return `${JSON.stringify(name)}:${encode(record[name], path ? `${path}.${name}` : name, !path)}`;
+      });
+    return `{${members.join(',')}}`;
+  };
+  return encode(request, '', true);
+}
+
+/** Retry-After in seconds (1 when missing or unreadable), at most 2 s, in ms. */
+function retryAfterMs(header: string | null): number {
+  const seconds = header === null || header.trim() === '' ? NaN : Number(header);
+  return Math.min(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1, 2) * 1000;
 }
 
 export class CallControl {
-  private readonly url: string;
-  private readonly apiKey: string;
-  private readonly apiSecret: string;
-  private readonly timeoutMs: number;
+  private readonly options: CallControlOptions;
 
+  /** Reads nothing: the environment is read when a request is sent. */
   constructor(options: CallControlOptions = {}) {
-    this.url = options.url ?? process.env.CALL_CONTROL_URL ?? '';
-    this.apiKey = options.apiKey ?? process.env.LIVEKIT_API_KEY ?? '';
-    this.apiSecret = options.apiSecret ?? process.env.LIVEKIT_API_SECRET ?? '';
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    if (!this.url || !this.apiKey || !this.apiSecret)
-      throw new Error('CallControl needs url, apiKey and apiSecret (or CALL_CONTROL_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)');
+    this.options = options;
   }
 
   /** Ends the call. A call that already ended is not an error. */
@@ -75,13 +124,17 @@ export class CallControl {
   }
 
   /** Connects the caller to a configured target (by name), after an optional message. The stream into the room ends. */
-  transfer(room: string, target: string, message?: string): Promise<CallControlResult> {
-    return this.send(room, message ? { action: 'transfer', target, message } : { action: 'transfer', target });
+  transfer(room: string, target: string, message?: string | null): Promise<CallControlResult> {
+    return this.send(room, { action: 'transfer', target, message });
   }
 
   /** Returns a call that a Studio flow sent here to that flow, with a result and string fields for it. */
-  returnToFlow(room: string, result?: string, fields?: Record<string, string>): Promise<CallControlResult> {
-    return this.send(room, { action: 'return-to-flow', ...(result ? { result } : {}), ...(fields ? { fields } : {}) });
+  returnToFlow(
+    room: string,
+    result?: string | null,
+    fields?: Record<string, string | null | undefined> | null,
+  ): Promise<CallControlResult> {
+    return this.send(room, { action: 'return-to-flow', result, fields });
   }
 
   /** Calls a configured target into `<room>-consult`, where the agent can brief them before moving them in. */
@@ -94,22 +147,67 @@ export class CallControl {
     return this.send(room, { action: 'cancel-human' });
   }
 
-  private async send(room: string, body: Record<string, unknown>): Promise<CallControlResult> {
-    const text = canonicalJson(body);
-    const token = new AccessToken(this.apiKey, this.apiSecret, { ttl: 60 });
-    token.addGrant({ roomAdmin: true, room });
-    token.sha256 = createHash('sha256').update(text).digest('base64');
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token.toJwt()}` },
-      body: text,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const json = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string; field?: string } };
-    if (!response.ok) {
-      const error = json.error ?? {};
-      throw new CallControlError(response.status, error.code ?? 'http-error', error.message ?? `HTTP ${response.status}`, error.field);
+  private async send(room: string, request: Record<string, RequestValue>): Promise<CallControlResult> {
+    const url = this.options.url || process.env.CALL_CONTROL_URL;
+    const apiKey = this.options.apiKey || process.env.LIVEKIT_API_KEY;
+    const apiSecret = this.options.apiSecret || process.env.LIVEKIT_API_SECRET;
+    if (!url || !apiKey || !apiSecret)
+      throw new Error(
+        'CallControl needs CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or the url, apiKey and apiSecret options)',
+      );
+    if (!room) throw new Error('CallControl needs the room: the agent is not in one yet');
+    const body = canonicalJson(request);
+    const sha256 = createHash('sha256').update(body, 'utf8').digest('base64');
+    const deadline = Date.now() + (this.options.timeoutMs ?? 10_000);
+
+    for (let attempt = 1; ; attempt++) {
+      const token = new AccessToken(apiKey, apiSecret, { ttl: 60 });
+      token.addGrant({ roomAdmin: true, room });
+      token.sha256 = sha256;
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await token.toJwt()}` },
+          body,
+          signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+        });
+        text = await response.text();
+      } catch (error) {
+        // By name, not instanceof: fetch's DOMException may come from another realm (jest's, for one).
+        const name = (error as { name?: unknown } | null)?.name;
+        const timedOut = name === 'TimeoutError' || name === 'AbortError';
+        throw timedOut
+          ? new CallControlError(0, 'timeout', 'No answer in time; the call may have changed')
+          : new CallControlError(
+              0,
+              'unreachable',
+              `call-control could not be reached: ${String((error as { cause?: unknown } | null)?.cause ?? error)}`,
+            );
+      }
+      let json: { error?: { code?: string; message?: string; field?: string; targets?: unknown } } | undefined;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      if (response.ok && json) return json as CallControlResult;
+      // 429: nothing was done, so one retry after Retry-After (at most 2 s) is safe, if it fits in the time left.
+      const wait = retryAfterMs(response.headers.get('retry-after'));
+      if (response.status === 429 && attempt === 1 && Date.now() + wait < deadline) {
+        await sleep(wait);
+        continue;
+      }
+      const error = json?.error ?? {};
+      const targets = Array.isArray(error.targets) ? error.targets.filter((t): t is string => typeof t === 'string') : undefined;
+      throw new CallControlError(
+        response.status,
+        error.code ?? (response.ok ? 'bad-answer' : 'http-error'),
+        error.message ?? `HTTP ${response.status}`,
+        error.field,
+        targets,
+      );
     }
-    return json as CallControlResult;
   }
 }

@@ -1,55 +1,84 @@
 /**
  * Example: the call actions as tools of a Node.js LiveKit agent
- * (@livekit/agents 1.x, llm.tool with zod parameters). Not part of the
- * service's build; copy it next to call-control.ts in your agent.
+ * (@livekit/agents 1.9, llm.tool with zod 4 parameters). Not part of the
+ * service's build; copy it next to call-control.ts in your agent:
  *
- *   const agent = new voice.Agent({ instructions, tools: callTools(ctx) });
+ *   const agent = new voice.Agent({ instructions, tools: [...callTools(), ...yourTools] });
+ *   await session.start({ agent, room: ctx.room }); // this connects the room
+ *
+ * What you set:
+ * - CALL_CONTROL_URL (https://<service>.twil.io/call-control), LIVEKIT_API_KEY
+ *   and LIVEKIT_API_SECRET in the agent's environment. They are read when a
+ *   tool runs, so loading .env after the imports is fine.
+ * - TARGETS: the target names the service knows (TRANSFER_TARGETS, or the
+ *   route's transferTargets).
+ * - The import below: './call-control.js' is what tsc-compiled projects need
+ *   (ES module or CommonJS). A project that runs .ts files directly (Node's
+ *   type stripping, as LiveKit's agent-starter-node does) writes './call-control.ts'.
+ *
+ * Tools are built before session.start connects the room, so the room's name
+ * is read when a tool runs: from `ctx` if given, else from the job running the
+ * tool (getJobContext). Optional parameters are nullish: OpenAI's strict tool
+ * schemas need every property listed as required, and null means "not given".
+ * A refusal reaches the model as a ToolError, a sentence it can act on.
  */
-import { type JobContext, llm } from '@livekit/agents';
+import { getJobContext, type JobContext, llm } from '@livekit/agents';
 import { z } from 'zod';
-import { CallControl } from './call-control';
+import { CallControl, CallControlError } from './call-control.js';
 
-// CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET from the environment.
-const control = new CallControl();
+const TARGETS = ['billing', 'support'] as const;
 
-export function callTools(ctx: JobContext) {
-  const room = ctx.room.name!;
-  return {
-    end_call: llm.tool({
+export function callTools(ctx?: JobContext) {
+  const control = new CallControl();
+  const act = async (action: (room: string) => Promise<unknown>, done: string): Promise<string> => {
+    const room = (ctx ?? getJobContext()).room.name;
+    if (!room) throw new llm.ToolError('Not connected to the call yet; nothing was done. Try again in a moment.');
+    try {
+      await action(room);
+      return done;
+    } catch (error) {
+      throw error instanceof CallControlError ? new llm.ToolError(error.sentence) : error;
+    }
+  };
+
+  return [
+    llm.tool({
+      name: 'end_call',
       description: 'End the phone call, after saying goodbye.',
-      execute: async () => {
-        await control.hangup(room);
-        return 'The call has ended.';
-      },
+      execute: () => act((room) => control.hangup(room), 'The call has ended.'),
     }),
-    transfer_call: llm.tool({
+    llm.tool({
+      name: 'transfer_call',
       description: 'Transfer the caller to a person. Tell the caller first.',
       parameters: z.object({
-        target: z.enum(['billing', 'support']).describe('who to transfer to'),
-        message: z.string().optional().describe('said to the caller just before the transfer'),
+        target: z.enum(TARGETS).describe('who to transfer to'),
+        message: z.string().nullish().describe('said to the caller just before the transfer; null for none'),
       }),
-      execute: async ({ target, message }) => {
-        await control.transfer(room, target, message);
-        return `The caller is being connected to ${target}.`;
-      },
+      execute: ({ target, message }) =>
+        act((room) => control.transfer(room, target, message), `The caller is being connected to ${target}.`),
     }),
-    return_to_menu: llm.tool({
+    llm.tool({
+      name: 'return_to_menu',
       description: 'Hand the caller back to the phone menu with what you learned.',
-      parameters: z.object({ result: z.enum(['resolved', 'unresolved']), orderId: z.string().optional() }),
-      execute: async ({ result, orderId }) => {
-        await control.returnToFlow(room, result, orderId ? { orderId } : undefined);
-        return 'The caller is back in the menu.';
-      },
+      parameters: z.object({
+        result: z.enum(['resolved', 'unresolved']),
+        orderId: z.string().nullish().describe('the order the caller asked about; null if none'),
+      }),
+      execute: ({ result, orderId }) =>
+        act((room) => control.returnToFlow(room, result, orderId ? { orderId } : null), 'The caller is back in the menu.'),
     }),
-    consult_human: llm.tool({
+    llm.tool({
+      name: 'consult_human',
       description: 'Call a person in to brief them before bringing them into this call.',
-      parameters: z.object({ target: z.enum(['billing', 'support']) }),
-      execute: async ({ target }) => {
-        const { consultRoom } = await control.addHuman(room, target);
-        // Brief them in consultRoom, then move them into this room with
-        // LiveKit's MoveParticipant (RoomServiceClient.moveParticipant).
-        return `Calling ${target} into ${String(consultRoom)}.`;
-      },
+      parameters: z.object({ target: z.enum(TARGETS) }),
+      // They join `<room>-consult`: brief them there, then move them into this
+      // room with LiveKit's MoveParticipant (RoomServiceClient.moveParticipant).
+      execute: ({ target }) => act((room) => control.addHuman(room, target), `Calling ${target} into a side room.`),
     }),
-  };
+    llm.tool({
+      name: 'cancel_consult',
+      description: 'Hang up on the person consult_human called.',
+      execute: () => act((room) => control.cancelHuman(room), 'The consult call is cancelled.'),
+    }),
+  ];
 }

@@ -4,12 +4,14 @@ own room through this service's ``call-control`` function.
 One file, standard library only (HS256 with hmac/hashlib, HTTP with urllib),
 so it drops into any livekit-agents project:
 
-    control = CallControl(url="https://<service>.twil.io/call-control")
+    control = CallControl()  # reads nothing yet
     await asyncio.to_thread(control.transfer, room_name, "billing", "Connecting you to billing.")
 
-Each request carries a token minted with the LiveKit API key and secret the
-agent already has: valid for 60 seconds, roomAdmin for this room only, and a
-``sha256`` claim over this request's exact parameters.
+CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are read when a
+request is sent, not before, so load_dotenv() after the imports works. Each
+request carries a token minted with the LiveKit API key and secret the agent
+already has: valid for 60 seconds, roomAdmin for this room only, and a
+``sha256`` claim over this request's exact bytes.
 """
 
 import base64
@@ -17,24 +19,83 @@ import hashlib
 import hmac
 import json
 import os
+import re
+import socket
 import time
 import urllib.error
 import urllib.request
 
+_NAME = re.compile(r"[\x21-\x7e]+")  # printable ASCII: code point order is byte order
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a Python str holds astral characters whole
+
 
 class CallControlError(Exception):
-    """What the function answered when it did not do the action."""
+    """What the function answered when it did not do the action, or why no answer came (status 0).
 
-    def __init__(self, status, code, message, field=None):
+    ``str(error)`` is :attr:`sentence`, for the model.
+    """
+
+    def __init__(self, status, code, message, field=None, targets=None):
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.field = field
+        self.status = status  # HTTP status; 0 when no answer came
+        self.code = code  # the function's error code, or timeout / unreachable / bad-answer
+        self.message = message
+        self.field = field  # the request member the refusal is about
+        self.targets = targets  # for target-unknown: the target names configured for this call
+
+    @property
+    def sentence(self):
+        """The refusal as a sentence for the model: what happened and what it can do instead."""
+        if self.code == "timeout":
+            return "The phone system did not answer in time; the call may or may not have changed."
+        if self.status == 0:
+            return "The phone system could not be reached; nothing was done."
+        if self.status == 429:
+            return "The phone system is busy; nothing was done. Try again in a moment."
+        if self.status == 401 or self.status >= 500:
+            return "The call could not be changed (%s); nothing was done." % self.code
+        text = self.message if self.message.endswith((".", "!", "?")) else self.message + "."
+        unnamed = any(t not in self.message for t in self.targets or [])
+        return "Nothing was done: " + text + (" The targets are: %s." % ", ".join(self.targets) if unnamed else "")
+
+    def __str__(self):
+        return self.sentence
 
 
-def canonical_json(value):
-    """The request's parameters as JSON with sorted keys and no spaces: what the sha256 claim covers."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(request):
+    """The signed form of a request. The token's ``sha256`` claim is the base64
+    (standard, padded) SHA-256 of the UTF-8 bytes of this text:
+
+    - one JSON object; members whose value is None left out;
+    - values strings, or for ``fields`` a dict of strings (nothing deeper);
+    - names ASCII, sorted in ascending byte order at every level;
+    - no whitespace outside strings: ``{"action":"transfer","target":"billing"}``;
+    - strings as ECMAScript's JSON.stringify writes them: ``\\"`` ``\\\\`` ``\\b``
+      ``\\f`` ``\\n`` ``\\r`` ``\\t``, other U+0000-001F as ``\\u00xx`` (lowercase
+      hex), every other character as itself (non-ASCII, U+2028/2029, astral,
+      DEL); a lone surrogate raises ValueError.
+
+    ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    writes exactly that (tests/clients/canonical.test.ts checks it against the
+    Node client and the server); this function only checks and drops Nones first.
+    """
+
+    def clean(value, path, nested):
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                raise ValueError("%s holds a lone surrogate" % path)
+            return value
+        if not nested or not isinstance(value, dict):
+            raise TypeError("%s must be a string%s" % (path, " or a dict of strings" if nested else ""))
+        out = {}
+        for name, item in value.items():
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise TypeError("%s: member names must be printable ASCII" % (path or "request"))
+            if item is not None:
+                out[name] = clean(item, path + "." + name if path else name, not path)
+        return out
+
+    return json.dumps(clean(request, "", True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _b64url(data):
@@ -52,19 +113,29 @@ def mint_token(api_key, api_secret, room, body_text, ttl_seconds=60):
         "video": {"roomAdmin": True, "room": room},
         "sha256": base64.b64encode(hashlib.sha256(body_text.encode("utf-8")).digest()).decode("ascii"),
     }
-    signing_input = _b64url(canonical_json(header).encode()) + "." + _b64url(canonical_json(claims).encode())
+    segments = [_b64url(json.dumps(part, separators=(",", ":")).encode("utf-8")) for part in (header, claims)]
+    signing_input = ".".join(segments)
     signature = hmac.new(api_secret.encode("utf-8"), signing_input.encode("ascii"), hashlib.sha256).digest()
     return signing_input + "." + _b64url(signature)
 
 
+def _retry_after(header):
+    """Retry-After in seconds (1 when missing or unreadable), at most 2."""
+    try:
+        seconds = float(header)
+    except (TypeError, ValueError):
+        seconds = 1.0
+    return min(seconds if seconds >= 0 else 1.0, 2.0)
+
+
 class CallControl:
     def __init__(self, url=None, api_key=None, api_secret=None, timeout=10.0):
-        self.url = url or os.environ.get("CALL_CONTROL_URL", "")
-        self.api_key = api_key or os.environ.get("LIVEKIT_API_KEY", "")
-        self.api_secret = api_secret or os.environ.get("LIVEKIT_API_SECRET", "")
+        """Reads nothing: the environment is read when a request is sent.
+
+        timeout: the whole wait for an answer in seconds, a retry included (the function answers within 8).
+        """
+        self._url, self._api_key, self._api_secret = url, api_key, api_secret
         self.timeout = timeout
-        if not (self.url and self.api_key and self.api_secret):
-            raise ValueError("CallControl needs url, api_key and api_secret (or CALL_CONTROL_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)")
 
     def hangup(self, room):
         """Ends the call. A call that already ended is not an error."""
@@ -72,19 +143,11 @@ class CallControl:
 
     def transfer(self, room, target, message=None):
         """Connects the caller to a configured target (by name), after an optional message."""
-        body = {"action": "transfer", "target": target}
-        if message:
-            body["message"] = message
-        return self._send(room, body)
+        return self._send(room, {"action": "transfer", "target": target, "message": message})
 
     def return_to_flow(self, room, result=None, fields=None):
         """Returns a call that a Studio flow sent here to that flow, with a result and string fields."""
-        body = {"action": "return-to-flow"}
-        if result:
-            body["result"] = result
-        if fields:
-            body["fields"] = fields
-        return self._send(room, body)
+        return self._send(room, {"action": "return-to-flow", "result": result, "fields": fields})
 
     def add_human(self, room, target):
         """Calls a configured target into <room>-consult, where the agent can brief them."""
@@ -94,21 +157,58 @@ class CallControl:
         """Hangs up the call add_human placed."""
         return self._send(room, {"action": "cancel-human"})
 
-    def _send(self, room, body):
-        text = canonical_json(body)
-        token = mint_token(self.api_key, self.api_secret, room, text)
-        request = urllib.request.Request(
-            self.url,
-            data=text.encode("utf-8"),
-            method="POST",
-            headers={"content-type": "application/json", "authorization": "Bearer " + token},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as error:
+    def _send(self, room, request):
+        url = self._url or os.environ.get("CALL_CONTROL_URL")
+        api_key = self._api_key or os.environ.get("LIVEKIT_API_KEY")
+        api_secret = self._api_secret or os.environ.get("LIVEKIT_API_SECRET")
+        if not (url and api_key and api_secret):
+            raise RuntimeError(
+                "CallControl needs CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or url, api_key, api_secret)"
+            )
+        if not room:
+            raise RuntimeError("CallControl needs the room: the agent is not in one yet")
+        body = canonical_json(request)
+        deadline = time.monotonic() + self.timeout
+        attempt = 1
+        while True:
+            http_request = urllib.request.Request(
+                url,
+                data=body.encode("utf-8"),
+                method="POST",
+                headers={
+                    "content-type": "application/json",
+                    "authorization": "Bearer " + mint_token(api_key, api_secret, room, body),
+                },
+            )
             try:
-                detail = json.loads(error.read().decode("utf-8")).get("error", {})
-            except ValueError:
-                detail = {}
-            raise CallControlError(error.code, detail.get("code", "http-error"), detail.get("message", "HTTP %d" % error.code), detail.get("field")) from None
+                with urllib.request.urlopen(http_request, timeout=max(0.001, deadline - time.monotonic())) as response:
+                    text = response.read().decode("utf-8")
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    raise CallControlError(response.status, "bad-answer", "The answer was not JSON") from None
+            except urllib.error.HTTPError as error:
+                # 429: nothing was done, so one retry after Retry-After (at most 2 s) is safe, if it fits in the time left.
+                wait = _retry_after(error.headers.get("Retry-After"))
+                if error.code == 429 and attempt == 1 and time.monotonic() + wait < deadline:
+                    attempt += 1
+                    time.sleep(wait)
+                    continue
+                try:
+                    detail = json.loads(error.read().decode("utf-8")).get("error") or {}
+                except ValueError:
+                    detail = {}
+                targets = detail.get("targets")
+                raise CallControlError(
+                    error.code,
+                    detail.get("code", "http-error"),
+                    detail.get("message", "HTTP %d" % error.code),
+                    detail.get("field"),
+                    [t for t in targets if isinstance(t, str)] if isinstance(targets, list) else None,
+                ) from None
+            except (socket.timeout, TimeoutError):
+                raise CallControlError(0, "timeout", "No answer in time; the call may have changed") from None
+            except urllib.error.URLError as error:
+                if isinstance(error.reason, (socket.timeout, TimeoutError)):
+                    raise CallControlError(0, "timeout", "No answer in time; the call may have changed") from None
+                raise CallControlError(0, "unreachable", "call-control could not be reached: %s" % error.reason) from None

@@ -1,61 +1,91 @@
 """Example: the call actions as tools of a Python LiveKit agent
 (livekit-agents 1.x, @function_tool). Copy it next to call_control.py.
 
-    session.start(agent=PhoneAgent(instructions=...), room=ctx.room)
+    await session.start(agent=PhoneAgent(instructions=...), room=ctx.room)
+
+What you set:
+- CALL_CONTROL_URL (https://<service>.twil.io/call-control), LIVEKIT_API_KEY
+  and LIVEKIT_API_SECRET in the agent's environment. They are read when a
+  tool runs, so load_dotenv() after the imports is fine.
+- Target: the target names the service knows (TRANSFER_TARGETS, or the
+  route's transferTargets).
+
+The room is read when a tool runs (get_job_context()), never at import or
+when the agent is built: the room is not connected yet then. Optional
+parameters are ``Optional[str] = None``: strict tool schemas list them as
+required and nullable, and None means "not given". A refusal reaches the
+model as a ToolError, a sentence it can act on.
 """
 
 import asyncio
+from typing import Literal, Optional
 
-from livekit.agents import Agent, RunContext, function_tool, get_job_context
+from livekit.agents import Agent, RunContext, ToolError, function_tool, get_job_context
 
-from call_control import CallControl
+from call_control import CallControl, CallControlError
 
-# CALL_CONTROL_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET from the environment.
-control = CallControl()
+Target = Literal["billing", "support"]
+
+_control = None
 
 
-def _room():
-    return get_job_context().room.name
+async def _act(method, *args):
+    global _control
+    _control = _control or CallControl()
+    room = get_job_context().room.name
+    if not room:
+        raise ToolError("Not connected to the call yet; nothing was done. Try again in a moment.")
+    try:
+        return await asyncio.to_thread(getattr(_control, method), room, *args)
+    except CallControlError as error:
+        raise ToolError(error.sentence) from None
 
 
 class PhoneAgent(Agent):
     @function_tool()
     async def end_call(self, context: RunContext) -> str:
         """End the phone call, after saying goodbye."""
-        await asyncio.to_thread(control.hangup, _room())
+        await _act("hangup")
         return "The call has ended."
 
     @function_tool()
-    async def transfer_call(self, context: RunContext, target: str, message: str = "") -> str:
-        """Transfer the caller to a person.
+    async def transfer_call(self, context: RunContext, target: Target, message: Optional[str] = None) -> str:
+        """Transfer the caller to a person. Tell the caller first.
 
         Args:
-            target: who to transfer to: "billing" or "support".
-            message: said to the caller just before the transfer.
+            target: who to transfer to.
+            message: said to the caller just before the transfer; null for none.
         """
-        await asyncio.to_thread(control.transfer, _room(), target, message or None)
+        await _act("transfer", target, message)
         return "The caller is being connected to %s." % target
 
     @function_tool()
-    async def return_to_menu(self, context: RunContext, result: str, order_id: str = "") -> str:
+    async def return_to_menu(
+        self, context: RunContext, result: Literal["resolved", "unresolved"], order_id: Optional[str] = None
+    ) -> str:
         """Hand the caller back to the phone menu with what you learned.
 
         Args:
-            result: "resolved" or "unresolved".
-            order_id: the order the caller asked about, if any.
+            result: whether the caller's question was resolved.
+            order_id: the order the caller asked about; null if none.
         """
-        fields = {"orderId": order_id} if order_id else None
-        await asyncio.to_thread(control.return_to_flow, _room(), result, fields)
+        await _act("return_to_flow", result, {"orderId": order_id} if order_id else None)
         return "The caller is back in the menu."
 
     @function_tool()
-    async def consult_human(self, context: RunContext, target: str) -> str:
+    async def consult_human(self, context: RunContext, target: Target) -> str:
         """Call a person in to brief them before bringing them into this call.
 
         Args:
-            target: "billing" or "support".
+            target: who to call in.
         """
-        answer = await asyncio.to_thread(control.add_human, _room(), target)
-        # Brief them in answer["consultRoom"], then move them into this room
-        # with LiveKit's MoveParticipant (api.RoomService.move_participant).
-        return "Calling %s into %s." % (target, answer["consultRoom"])
+        # They join "<room>-consult": brief them there, then move them into this
+        # room with LiveKit's MoveParticipant (api.RoomService.move_participant).
+        await _act("add_human", target)
+        return "Calling %s into a side room." % target
+
+    @function_tool()
+    async def cancel_consult(self, context: RunContext) -> str:
+        """Hang up on the person consult_human called."""
+        await _act("cancel_human")
+        return "The consult call is cancelled."

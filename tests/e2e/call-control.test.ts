@@ -73,7 +73,7 @@ except CallControlError as error:
 print(json.dumps(out))
 `;
     // Asynchronous: the stand-ins live in this process and must keep answering.
-    const python = await runCommand('python3', ['-c', script], ROOT);
+    const python = await runCommand('python3', ['-B', '-c', script], ROOT);
     expect(python.status).toBe(0);
     expect(JSON.parse(python.output)).toEqual({
       hangup: { action: 'hangup', outcome: 'hung-up' },

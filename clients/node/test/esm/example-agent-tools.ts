@@ -1,0 +1,1 @@
+../../example-agent-tools.ts
