@@ -1,12 +1,13 @@
 /**
  * The RoomService calls the service makes after a connector session exists:
  * tell the participant its call SID, or remove it when the call never came.
- * Both are best effort with a short deadline; they report, never throw.
+ * Each has a short deadline, resends included; they report, never throw.
  */
 import { DataPacket_Kind } from '@livekit/protocol';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { LiveKitSettings } from '../config/settings';
 import { withDeadline } from '../util/deadline';
+import { Resend, withRetries } from '../util/retry';
 import { classifyLiveKitFailure } from './connector';
 
 export type RoomOutcome = 'done' | 'not-found' | 'failed';
@@ -28,14 +29,44 @@ export interface LiveKitRooms {
   sendData(room: string, topic: string, payload: string): Promise<RoomOutcome>;
 }
 
+/** Attempts of one RoomService request in all: on Cloud a participant that left may answer 503 for good. */
+const ROOM_ATTEMPTS = 3;
+const MIN_ATTEMPT_MS = 100;
+
+/**
+ * Whether a failed RoomService request may be sent again. A 429 was not
+ * processed; a request that never connected was not sent. A 503 may have
+ * been processed, so only a request that does the same when done twice is
+ * resent on one: reads, attribute writes (they merge the same values) and
+ * removals ("not found" the second time is fine). A data message is not:
+ * it would reach the room twice.
+ */
+export function resendRoomCall(error: unknown, repeatable: boolean): Resend {
+  const failure = classifyLiveKitFailure(error, 0);
+  if (failure.kind === 'rate-limited') return { afterMs: failure.retryAfterMs };
+  if (failure.kind === 'unreachable' && failure.notSent) return {};
+  if (failure.kind === 'unavailable' && repeatable) return { afterMs: failure.retryAfterMs };
+  return false;
+}
+
 export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): LiveKitRooms {
   const client = new RoomServiceClient(settings.url, settings.apiKey, settings.apiSecret, {
     requestTimeout: timeoutMs / 1000,
     failover: false,
   });
-  const attempt = async (work: () => Promise<unknown>): Promise<RoomOutcome> => {
+  const attempt = async (work: () => Promise<unknown>, repeatable = true): Promise<RoomOutcome> => {
+    const started = Date.now();
+    const remaining = () => timeoutMs - (Date.now() - started);
     try {
-      await withDeadline(work(), timeoutMs + 100, 'LiveKit');
+      await withRetries(
+        () => withDeadline(work(), Math.max(remaining(), MIN_ATTEMPT_MS) + 100, 'LiveKit'),
+        (e) => resendRoomCall(e, repeatable),
+        {
+          attempts: ROOM_ATTEMPTS,
+          remaining,
+          minAttemptMs: MIN_ATTEMPT_MS,
+        },
+      );
       return 'done';
     } catch (error) {
       const failure = classifyLiveKitFailure(error, timeoutMs);
@@ -63,7 +94,7 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
       return outcome === 'done' ? participants : outcome;
     },
     sendData: (room, topic, payload) =>
-      attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic })),
+      attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic }), false),
     setAttributes: (room, identity, attributes) => attempt(() => client.updateParticipant(room, identity, { attributes })),
     removeParticipant: (room, identity) => attempt(() => client.removeParticipant(room, identity)),
   };

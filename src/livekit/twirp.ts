@@ -12,6 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { retryAfterMs } from '../util/retry';
 
 /** A Twirp error answer, shaped like the SDK's ServerError. */
 export class TwirpError extends Error {
@@ -19,6 +20,8 @@ export class TwirpError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     message: string,
+    /** The answer's Retry-After, when it had one (livekit-server sends none; a proxy may). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'TwirpError';
@@ -76,7 +79,7 @@ class StaleSocketError extends Error {
 }
 
 /** The JSON of a 2xx answer; a {@link TwirpError} for any other. */
-function readReply(status: number, text: string): unknown {
+function readReply(status: number, text: string, retryAfter: unknown): unknown {
   if (status >= 200 && status < 300) return JSON.parse(text);
   let code: string | undefined;
   let message = `HTTP ${status}`;
@@ -87,7 +90,7 @@ function readReply(status: number, text: string): unknown {
   } catch {
     // not a Twirp error body; status alone
   }
-  throw new TwirpError(status, code, message);
+  throw new TwirpError(status, code, message, retryAfterMs(retryAfter));
 }
 
 function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Promise<unknown> {
@@ -116,7 +119,7 @@ function send(url: URL, payload: Buffer, token: string, timeoutMs: number): Prom
         response.on('end', () => {
           clearTimeout(timer);
           try {
-            resolve(readReply(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+            resolve(readReply(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), response.headers['retry-after']));
           } catch (error) {
             reject(error);
           }

@@ -13,8 +13,8 @@ import type { OutboundSettings } from './settings';
  * callback (all four events) and, when machine detection is asked for, as the
  * asynchronous AMD callback: unless the request chose its own.
  */
-export function withStatusCallbacks(request: OutboundRequest, origin: string): CallOptions {
-  const url = statusCallbackUrl(origin, request.roomName, request.participantIdentity);
+export function withStatusCallbacks(request: OutboundRequest, origin: string, route: string): CallOptions {
+  const url = statusCallbackUrl(origin, request.roomName, request.participantIdentity, route);
   const call: CallOptions = { ...request.call };
   if (!call.statusCallback) {
     call.statusCallback = url;

@@ -11,18 +11,18 @@ import { OutboundConfig, readOutboundConfig } from './config';
 import { bindingAttributes } from '../twilio/call-binding';
 import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply';
 import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
-import type { RoomOutcome } from '../livekit/rooms';
 import { Budget } from '../util/budget';
-import { withDeadline } from '../util/deadline';
 import type { LogFields } from '../util/log';
 import { placementFor, withStatusCallbacks } from './call-options';
-import { IdempotencyStore, replay, syncIdempotencyStore } from './idempotency';
+import { randomUUID } from 'node:crypto';
+import { answerEarlier } from './earlier-request';
+import { Placing, syncIdempotencyStore } from './idempotency';
 import { RequestError } from '../api/parameters';
 import { readOutboundRequest } from './request';
 import { openSession } from './session';
 import { readOutboundSettings } from './settings';
-import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from './steps';
-import { callCreateParams, classifyTwilioFailure } from '../twilio/calls';
+import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from './steps';
+import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../twilio/calls';
 
 /** The Functions service's own Sync service, which Runtime.getSync() also uses. */
 const SYNC_SERVICE = 'default';
@@ -70,10 +70,10 @@ async function placeCall(prepared: Prepared, connectUrl: string, deps: OutboundD
     to: request.to,
     from: request.from,
     ...placementFor(connectUrl, settings),
-    options: settings.statusCallbacks ? withStatusCallbacks(request, service.origin) : request.call,
+    options: settings.statusCallbacks ? withStatusCallbacks(request, service.origin, settings.route) : request.call,
   });
   try {
-    return await withDeadline(deps.twilio(twilioTimeout).calls.create(params), twilioTimeout + 100, 'Twilio');
+    return await createCall(deps.twilio, params, twilioTimeout);
   } catch (error) {
     const failure = classifyTwilioFailure(error);
     const removal = await deps
@@ -85,7 +85,7 @@ async function placeCall(prepared: Prepared, connectUrl: string, deps: OutboundD
       reason: [failure.error.code, failure.error.twilioCode, failure.detail].filter(Boolean).join(' '),
       participantRemoved: removal,
     };
-    if (!failure.uncertain) return { reply: errorReply(failure.status, failure.error), fields };
+    if (!failure.uncertain) return { reply: failureReply(failure), fields };
     // Twilio may have created the call before its answer was lost: say exactly what is known.
     const message = sessionClosed
       ? 'Twilio did not answer in time. The call may have been created anyway; its LiveKit session was closed, so it cannot reach an agent'
@@ -131,13 +131,18 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   if ('reply' in prepared) return finish(prepared);
   const { request } = prepared;
   line.route = prepared.settings.route;
-  line.room = request.roomName;
 
   const key = request.idempotencyKey;
-  let store: IdempotencyStore | undefined;
-  if (key) {
-    store = syncIdempotencyStore(deps.twilio(SYNC_BUDGET_MS), SYNC_SERVICE);
-    const claim = await store.claim(key);
+  const store = key ? syncIdempotencyStore(deps.twilio, SYNC_SERVICE) : undefined;
+  if (key && store) {
+    const mine: Placing = {
+      state: 'placing',
+      owner: randomUUID(),
+      at: deps.now(),
+      room: request.roomName,
+      identity: request.participantIdentity,
+    };
+    const claim = await store.claim(key, mine);
     if (claim === 'unavailable') {
       const message = 'The IdempotencyKey could not be checked (Twilio Sync did not answer); no call was placed';
       return finish({
@@ -146,35 +151,49 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
       });
     }
     if (claim !== 'claimed') {
-      const { reply, outcome } = replay(claim.existing);
-      return finish({ reply, fields: { outcome } });
+      // The room this request would have made never existed: only an earlier one's goes in the log.
+      const earlier = await answerEarlier(claim, key, mine, store, { prepared, deps, budget });
+      if (earlier !== 'proceed') return finish(earlier);
     }
   }
+  line.room = request.roomName;
 
   const placed = await sessionAndCall(prepared, deps, budget);
   if ('reply' in placed) {
-    if (key) await store?.settle(key, placed.uncertain ? { state: 'uncertain', ...placed.uncertain } : undefined);
-    return finish(placed);
+    const freed = key && (await store?.settle(key, placed.uncertain ? { state: 'uncertain', ...placed.uncertain } : undefined));
+    return finish({ ...placed, fields: { ...placed.fields, idempotencyRecord: freed || undefined } });
   }
   line.callSid = placed.body.callSid;
-  if (key) await store?.settle(key, { state: 'placed', body: placed.body });
-  return finish({ reply: jsonReply(200, placed.body), fields: { outcome: 'placed', callSidAttribute: placed.tagged } });
+  // Should this fail, a retry replays from the room, where the call's binding is (./earlier-request).
+  const recorded = key && (await store?.settle(key, { state: 'placed', body: placed.body }));
+  return finish({
+    reply: jsonReply(200, placed.body),
+    fields: { outcome: 'placed', ...placed.fields, idempotencyRecord: recorded || undefined },
+  });
 }
 
 /** Opens the session, places the call into it, and tells the participant its call SID. */
 export async function sessionAndCall(
-  prepared: Prepared,
+  first: Prepared,
   deps: OutboundDependencies,
   budget: Budget,
-): Promise<{ body: Record<string, string>; tagged: RoomOutcome } | (Stop & { uncertain?: { sessionClosed: boolean } })> {
-  const connectUrl = await openSession(prepared, deps, budget);
-  if (typeof connectUrl !== 'string') return connectUrl;
+): Promise<Placed | (Stop & { uncertain?: { sessionClosed: boolean } })> {
+  const session = await openSession(first, deps, budget);
+  if ('reply' in session) return session;
+  const { prepared, connectUrl, abandoned } = session;
   const call = await placeCall(prepared, connectUrl, deps, budget);
-  if ('reply' in call) return call;
-  // The connector response carries no call SID; the agent learns it here.
+  if ('reply' in call) return { ...call, fields: { ...call.fields, abandonedSession: abandoned } };
+  // The connector response carries no call SID; the agent learns it here. Resent on a passing
+  // failure (../livekit/rooms); if it still fails, the call's first status callback writes it.
   const { request } = prepared;
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
   const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(prepared, call.sid));
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
-  return { body, tagged };
+  return { body, fields: { callSidAttribute: tagged, abandonedSession: abandoned } };
+}
+
+/** A placed call: the answer, and what the log line says of the steps after Twilio's. */
+export interface Placed {
+  body: Record<string, string>;
+  fields: LogFields;
 }

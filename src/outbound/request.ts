@@ -53,6 +53,8 @@ export interface OutboundRequest {
   call: CallOptions;
   /** One call per key for 10 minutes, however often the request is retried. */
   idempotencyKey?: string;
+  /** The service chose the identity (no ParticipantIdentity), so it may choose another. */
+  identityChosen: boolean;
 }
 
 /** The parameters `outbound` reads. Names are case-sensitive, as in Twilio's API. */
@@ -119,7 +121,8 @@ export function readOutboundRequest(
 
   const id = makeId();
   const roomName = name(params, 'RoomName', LIMITS.roomName) ?? `${settings.roomPrefix}${id}`;
-  const participantIdentity = name(params, 'ParticipantIdentity', LIMITS.identity) ?? `callee-${id.slice(0, 8)}`;
+  const givenIdentity = name(params, 'ParticipantIdentity', LIMITS.identity);
+  const participantIdentity = givenIdentity ?? calleeIdentity(id);
   const participantName = text(params, 'ParticipantName', LIMITS.name) ?? (addressKind(to) === 'phone' ? to : 'Callee');
   const participantMetadata = text(params, 'ParticipantMetadata', LIMITS.metadata) ?? '';
   const participantAttributes = attributes(params);
@@ -166,5 +169,20 @@ export function readOutboundRequest(
     destinationCountry: countryParam ?? country,
     call,
     idempotencyKey: name(params, 'IdempotencyKey', 128),
+    identityChosen: givenIdentity === undefined,
   };
+}
+
+/** The identity the service gives a callee: `callee-` and 8 hex digits of a fresh UUID. */
+export function calleeIdentity(id: string = randomUUID()): string {
+  return `callee-${id.slice(0, 8)}`;
+}
+
+/**
+ * The identity a session is opened under when LiveKit's answer to the first
+ * left it unknown whether that session exists (../outbound/session): derived,
+ * so that a later request with the same IdempotencyKey knows where to look.
+ */
+export function resentIdentity(identity: string): string {
+  return `${identity}-r`;
 }

@@ -7,8 +7,15 @@
  * forward, so a status older than what the room already shows is dropped;
  * each stage reached is kept in its own attribute and the status settled
  * from them (see `settle`), so overlapping callbacks cannot leave an older
- * status on top. Every callback is answered 200 (Twilio does not need to try
- * again: an unknown room or participant will not become known), within 8 s.
+ * status on top. LiveKit requests are resent on passing failures
+ * (../livekit/rooms); a callback whose change could not be written is
+ * answered 503 and logged as such, never as an update. An unknown room or
+ * participant is answered 200: it will not become known. Within 8 s.
+ *
+ * For a call `outbound` placed, the callback URL names room, identity and
+ * route, and Twilio signs it: when the participant still lacks its call
+ * binding (outbound's write failed), this writes it, so the agent's call
+ * control finds the call.
  */
 import { isNewer, latestStage, RoomCallStatus, roomStatusOf, stageKey, STATUS_TOPIC } from './room-status';
 import { LiveKitSettings, problemsOf, readInboundSettings, readLiveKitSettings } from '../config/settings';
@@ -22,9 +29,11 @@ import { inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
 import { Budget } from '../util/budget';
 import { clean } from '../util/sanitize';
+import { BINDING_ATTRIBUTE, bindingAttributes } from '../twilio/call-binding';
+import { serviceFacts } from '../outbound/config';
 
 /** Query parameters the service puts in the status callback URLs it gives Twilio. */
-export const STATUS_QUERY = ['room', 'identity'] as const;
+export const STATUS_QUERY = ['room', 'identity', 'route'] as const;
 
 const ROOM_OP_MS = 1000;
 /** Read-backs after a status write; each one that restores the status is followed by another. */
@@ -44,12 +53,15 @@ const ANSWERED_BY = /^(human|machine_start|machine_end_beep|machine_end_silence|
 interface Participant {
   room: string;
   identity: string;
+  /** The route, when the (signed) callback URL names it: the call is one outbound placed. */
+  route?: string;
 }
 
 function participantOf(env: Env, event: Record<string, unknown>, routes: LoadedRoutes): Participant | undefined {
   const room = clean(event.room, 128);
   const identity = clean(event.identity, 128);
-  if (room && identity) return { room, identity };
+  const route = clean(event.route, 64);
+  if (room && identity) return { room, identity, ...(route ? { route } : {}) };
   if (clean(event.Direction, 32) !== 'inbound') return undefined;
   const inbound = readInboundSettings(env);
   const call = readInboundCall(event);
@@ -92,7 +104,7 @@ function readCallback(event: Record<string, unknown>): Callback {
  * already moved past it) with the status it makes newest, a new AMD result,
  * a missing call SID.
  */
-function changesFor(callback: Callback, current: Record<string, string>): Record<string, string> {
+function changesFor(callback: Callback, current: Record<string, string>, binding: Record<string, string>): Record<string, string> {
   const changes: Record<string, string> = {};
   if (callback.status && isNewer(callback.status, latestStage(current)?.stage)) {
     changes[stageKey(callback.status)] = callback.twilioStatus;
@@ -101,7 +113,17 @@ function changesFor(callback: Callback, current: Record<string, string>): Record
   }
   if (callback.amd && current['twilio.answeredBy'] !== callback.amd) changes['twilio.answeredBy'] = callback.amd;
   if (callback.callSid && !current['twilio.callSid']) changes['twilio.callSid'] = callback.callSid;
+  // Only the call this participant carries: a participant already naming another call is not rebound.
+  const sameCall = !current['twilio.callSid'] || current['twilio.callSid'] === callback.callSid;
+  if (!current[BINDING_ATTRIBUTE] && sameCall) Object.assign(changes, binding);
   return changes;
+}
+
+/** The binding outbound would have written, when the callback URL says which route placed the call. */
+function bindingFor(env: Env, participant: Participant, callSid: string): Record<string, string> {
+  if (participant.route === undefined || !callSid) return {};
+  const { accountSid, authToken } = serviceFacts(env);
+  return bindingAttributes(authToken, { ...participant, route: participant.route, callSid, accountSid, flowSid: '' });
 }
 
 /**
@@ -135,7 +157,10 @@ async function apply(
   budget: Budget,
 ): Promise<LogFields> {
   const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
-  const settled = changes['twilio.callStatus'] && attributes === 'done' ? await settle(rooms, participant, budget) : undefined;
+  if (attributes !== 'done') return { outcome: attributes === 'not-found' ? 'unknown-participant' : 'livekit-failed', attributes };
+  const settled = changes['twilio.callStatus'] ? await settle(rooms, participant, budget) : undefined;
+  const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
+  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy']) return { outcome: 'updated', attributes, bound };
   // A hidden or departed participant's attributes may reach nobody; the
   // data message reaches whoever is in the room, the agent included.
   const message = JSON.stringify({
@@ -157,8 +182,16 @@ async function apply(
     changes['twilio.callStatus'] === 'hangup' && !streamed
       ? await rooms.removeParticipant(participant.room, participant.identity)
       : undefined;
-  return { outcome: 'updated', attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed };
+  return { outcome: 'updated', attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed, bound };
 }
+
+/**
+ * LiveKit could not be read or written, resends included: said so, with a
+ * 5xx that Twilio's debugger shows (11200). By default Twilio does not send a
+ * callback again on a 5xx, only when the connection fails; the next
+ * callback of the call, and its settle step, write the furthest stage anew.
+ */
+const notWritten = () => jsonReply(503, { outcome: 'livekit-failed' });
 
 export async function reflectCallStatus(env: Env, event: Record<string, unknown>, deps: StatusDependencies): Promise<HttpReply> {
   const budget = new Budget(STATUS_BUDGET_MS);
@@ -196,9 +229,10 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
   const current = await rooms.getParticipant(participant.room, participant.identity);
   if (current === 'not-found') return done({ outcome: 'unknown-participant' });
-  if (current === 'failed') return done({ outcome: 'livekit-failed' }, 'error');
+  if (current === 'failed') return done({ outcome: 'livekit-failed' }, 'error', notWritten());
 
-  const changes = changesFor(callback, current.attributes);
-  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy']) return done({ outcome: 'unchanged' });
-  return done(await apply(rooms, participant, callback, changes, current.attributes, budget));
+  const changes = changesFor(callback, current.attributes, bindingFor(env, participant, callback.callSid));
+  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy'] && !changes[BINDING_ATTRIBUTE]) return done({ outcome: 'unchanged' });
+  const applied = await apply(rooms, participant, callback, changes, current.attributes, budget);
+  return applied.outcome === 'livekit-failed' ? done(applied, 'error', notWritten()) : done(applied);
 }

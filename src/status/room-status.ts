@@ -62,10 +62,16 @@ export function isNewer(next: RoomCallStatus, current: string | undefined): bool
 
 export const STATUS_TOPIC = 'twilio.call-status';
 
-/** The status callback URL for a participant: this service's `/status`, naming room and identity. */
-export function statusCallbackUrl(functionBase: string, room: string, identity: string): string {
+/**
+ * The status callback URL for a participant: this service's `/status`,
+ * naming room, identity and route. Twilio signs the URL, so what it names
+ * is as trustworthy as the callback itself: enough for `status` to bind the
+ * call to its participant when `outbound` could not (../twilio/call-binding).
+ */
+export function statusCallbackUrl(functionBase: string, room: string, identity: string, route: string): string {
   return `${functionBase}/status?${new URLSearchParams([
     ['room', room],
     ['identity', identity],
+    ['route', route],
   ]).toString()}`;
 }

@@ -4,7 +4,8 @@
  * refusals into errors a person can act on.
  */
 import { DeadlineError, withDeadline } from '../util/deadline';
-import type { ApiError } from './reply';
+import { Resend, withRetries } from '../util/retry';
+import { ApiError, errorReply, HttpReply, retryLaterReply } from './reply';
 import type { CallOptions } from '../outbound/request';
 
 /** The part of the twilio client that places calls and changes live ones. */
@@ -114,19 +115,76 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
   };
 }
 
+/** The reply for a failure: a rate limit says when to come back (Retry-After), as nothing was done. */
+export function failureReply(failure: TwilioFailure, message = failure.error.message): HttpReply {
+  const error = { ...failure.error, message };
+  return failure.status === 429 ? retryLaterReply(429, error) : errorReply(failure.status, error);
+}
+
+/** A Twilio client whose requests give up after `timeoutMs`. */
+export type TwilioFor = (timeoutMs: number) => TwilioCalls;
+
+const ATTEMPTS = 3;
+const MIN_ATTEMPT_MS = 300;
+
+/** Socket errors raised before a connection exists, so before Twilio could have seen anything. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a failed Calls request may be sent again.
+ *
+ * - 429 (20429): "Twilio never processed the request, so it is always safe
+ *   to retry" (Twilio's API rate-limit docs; error 20429).
+ * - A connection never made: nothing reached Twilio.
+ * - Anything else, 5xx and timeouts included, may have been acted on:
+ *   `calls.create` would place a second call, and a TwiML update sent twice
+ *   would restart what the caller hears. Only an update that ends the call
+ *   (`status: completed`) is safe to repeat: a second one finds it over (21220).
+ */
+export function resendCalls(error: unknown, repeatable: boolean): Resend {
+  const e = error as { status?: unknown; code?: unknown } | null;
+  if (e?.status === 429 || e?.code === 20429) return {};
+  if (typeof e?.code === 'string' && NEVER_CONNECTED.has(e.code)) return {};
+  if (repeatable && typeof e?.status === 'number' && e.status >= 500) return {};
+  return false;
+}
+
+/** Runs one Calls request with resends, each attempt with what is left of `timeoutMs`. */
+function withResends<T>(twilio: TwilioFor, timeoutMs: number, repeatable: boolean, work: (client: TwilioCalls) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const remaining = () => timeoutMs - (Date.now() - started);
+  return withRetries(
+    () => {
+      const left = Math.max(remaining(), MIN_ATTEMPT_MS);
+      return withDeadline(work(twilio(left)), left + 100, 'Twilio');
+    },
+    (error) => resendCalls(error, repeatable),
+    { attempts: ATTEMPTS, remaining, minAttemptMs: MIN_ATTEMPT_MS },
+  );
+}
+
+/** Places a call; throws what Twilio last answered (see {@link classifyTwilioFailure}). */
+export function createCall(
+  twilio: TwilioFor,
+  params: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<{ sid: string; status: string }> {
+  return withResends(twilio, timeoutMs, false, (client) => client.calls.create(params));
+}
+
 /**
  * Replaces a live call's TwiML (or ends it, `status: completed`): Twilio
  * acts at once, which also ends a `<Connect><Stream>` into LiveKit.
  * `ended` when Twilio says the call is already over (21220).
  */
 export async function updateCall(
-  client: TwilioCalls,
+  twilio: TwilioFor,
   callSid: string,
   params: Record<string, string>,
   timeoutMs: number,
 ): Promise<'done' | 'ended' | TwilioFailure> {
   try {
-    await withDeadline(client.calls(callSid).update(params), timeoutMs + 100, 'Twilio');
+    await withResends(twilio, timeoutMs, params.status === 'completed', (client) => client.calls(callSid).update(params));
     return 'done';
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code === 21220) return 'ended';

@@ -4,6 +4,8 @@ export interface HttpReply {
   contentType: 'text/xml' | 'application/json' | 'text/plain';
   /** Text, or for JSON the value itself: the runtime serialises it (a string would be encoded twice). */
   body: string | object;
+  /** Headers besides Content-Type, such as Retry-After. */
+  headers?: Record<string, string>;
 }
 
 export function xmlReply(body: string): HttpReply {
@@ -34,6 +36,16 @@ export function jsonReply(status: number, body: object): HttpReply {
 
 export function errorReply(status: number, error: ApiError): HttpReply {
   return jsonReply(status, { error });
+}
+
+/**
+ * A refusal that is worth retrying (429 rate limited, 503 unavailable):
+ * nothing was done, and Retry-After says when to come back, in whole
+ * seconds (at least 1), from the far end's own Retry-After when it gave one.
+ */
+export function retryLaterReply(status: 429 | 503, error: ApiError, retryAfterMs?: number): HttpReply {
+  const seconds = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
+  return { ...errorReply(status, error), headers: { 'Retry-After': String(seconds) } };
 }
 
 /** The answer of an API function whose configuration is broken; `detail` names variables, never values. */

@@ -17,6 +17,7 @@ export function send(callback: ServerlessCallback, reply: HttpReply): void {
   response.setStatusCode(reply.status);
   response.appendHeader('Content-Type', reply.contentType);
   response.appendHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(reply.headers ?? {})) response.appendHeader(name, value);
   response.setBody(reply.body);
   callback(null, response);
 }

@@ -241,7 +241,7 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
     stand.behaviour = { kind: 'raw', status, contentType, body };
     const reply = await call();
     expectFallback(reply.body);
-    expect(logs.join('\n')).toMatch(/livekit (bad-reply|rejected)/);
+    expect(logs.join('\n')).toMatch(/livekit (bad-reply|rejected|unavailable)/);
   });
 
   test.each([

@@ -3,7 +3,10 @@
  * serves Sync Maps with Twilio's 54208 on a key that exists), and what a
  * request that timed out at Twilio says and leaves behind.
  */
-import { postOutbound } from '../support/fixtures';
+import { handler as outboundHandler } from '../../src/functions/outbound.protected';
+import { liveKitEnv, postOutbound } from '../support/fixtures';
+import { invoke, localContext, signedEvent } from '../support/runtime';
+import { SYNC_RATE_LIMITED } from '../support/sync-stand-in';
 import { captureConsole } from '../support/logs';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 
@@ -14,6 +17,14 @@ beforeEach(() => captureConsole(logs));
 afterEach(() => jest.restoreAllMocks());
 
 const post = (params: Record<string, string>, extra: Record<string, string> = {}) => postOutbound({ liveKit, twilioApi }, params, extra);
+
+/** As `post`, with the Retry-After header of the answer. */
+async function postWithHeaders(params: Record<string, string>) {
+  const env = liveKitEnv(liveKit, { AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: '+14155550100' });
+  const context = localContext(env, '/outbound', 3000, (options) => twilioApi.client(options?.timeout));
+  const reply = await invoke(outboundHandler, context, signedEvent(context, params));
+  return { status: reply.status, retryAfter: reply.retryAfter, json: JSON.parse(reply.body) as { error: { code: string } } };
+}
 
 describe('outbound with an IdempotencyKey', () => {
   test('a retry gets the first answer, marked replayed, and places no second call', async () => {
@@ -44,7 +55,7 @@ describe('outbound with an IdempotencyKey', () => {
   });
 
   test('when nothing was placed (LiveKit refused) the key is freed and a retry places the call', async () => {
-    liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'status', status: 503, code: 'unavailable', msg: 'down' };
+    liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'status', status: 403, code: 'permission_denied', msg: 'no' };
     expect((await post({ To: '+14155550123', IdempotencyKey: 'retry-me' })).status).toBe(502);
     liveKit.methodBehaviour = {};
     expect((await post({ To: '+14155550123', IdempotencyKey: 'retry-me' })).status).toBe(200);
@@ -92,5 +103,86 @@ describe('outbound after Twilio timed out, without a key', () => {
     expect(reply.status).toBe(504);
     expect(reply.json.error).toMatchObject({ code: 'twilio-timeout', callMayExist: true });
     expect(reply.json.error.message).toContain('could not be closed, so it may still connect to the agent');
+  });
+});
+
+describe('the idempotency record never wedges', () => {
+  const item = (key: string) => twilioApi.sync.maps.get('livekit-outbound-requests')?.get(`key:${key}`);
+  // The map exists, as it does after the first request with a key on the account.
+  beforeEach(() => void twilioApi.sync.maps.set('livekit-outbound-requests', new Map()));
+  const lines = () => logs.filter((l) => l.includes('"fn":"outbound"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  test("Sync's rate limit (54009) on the claim: resent, one call", async () => {
+    twilioApi.sync.fail('create', SYNC_RATE_LIMITED);
+    expect((await post({ To: '+14155550123', IdempotencyKey: 'rl' })).status).toBe(200);
+    expect(twilioApi.calls).toHaveLength(1);
+  });
+
+  test('a 503 after Sync made the claim: the resend finds its own claim (the owner) and goes on', async () => {
+    twilioApi.sync.fail('create', { status: 503, code: 20503, applied: true });
+    const reply = await post({ To: '+14155550123', IdempotencyKey: 'own' });
+    expect(reply.status).toBe(200);
+    expect(twilioApi.sync.creates.map((c) => c.outcome)).toEqual([201, 54208]);
+    expect(twilioApi.calls).toHaveLength(1);
+  });
+
+  test('Sync answering after the deadline, having made the claim: 503, then 409 with Retry-After, then taken over once abandoned', async () => {
+    twilioApi.sync.delayMs = 1600;
+    const first = await post({ To: '+14155550123', IdempotencyKey: 'late' });
+    expect(first.status).toBe(503);
+    expect(first.json.error.code).toBe('idempotency-unavailable');
+    twilioApi.sync.delayMs = 0;
+
+    const soon = await postWithHeaders({ To: '+14155550123', IdempotencyKey: 'late' });
+    expect(soon.status).toBe(409);
+    expect(soon.json.error.code).toBe('request-in-progress');
+    expect(Number(soon.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(soon.retryAfter)).toBeLessThanOrEqual(15);
+    expect(lines().at(-1)!.room).toBeUndefined();
+
+    // The claim's request is long gone: its claim is as old as a Function can never be.
+    (item('late')!.data as { at: number }).at -= 20_000;
+    const later = await post({ To: '+14155550123', IdempotencyKey: 'late' });
+    expect(later.status).toBe(200);
+    expect(twilioApi.calls).toHaveLength(1);
+    const again = await post({ To: '+14155550123', IdempotencyKey: 'late' });
+    expect(again.json).toEqual({ ...later.json, replayed: true });
+    expect(twilioApi.calls).toHaveLength(1);
+  }, 15_000);
+
+  test('Sync failing as the outcome is recorded: the call is placed once, and a retry replays it from the room', async () => {
+    twilioApi.sync.fail('update', { status: 503, code: 20503 }, 10);
+    const first = await post({ To: '+14155550123', IdempotencyKey: 'lost-outcome' });
+    expect(first.status).toBe(200);
+    expect(lines().at(-1)).toMatchObject({ outcome: 'placed', idempotencyRecord: 'failed' });
+    twilioApi.sync.faults = {};
+    const retry = await post({ To: '+14155550123', IdempotencyKey: 'lost-outcome' });
+    expect(retry.status).toBe(200);
+    expect(retry.json).toMatchObject({ callSid: first.json.callSid, roomName: first.json.roomName, replayed: true });
+    expect(twilioApi.calls).toHaveLength(1);
+    expect(lines().at(-1)).toMatchObject({ outcome: 'replayed', room: first.json.roomName, callSid: first.json.callSid });
+  });
+
+  test('an abandoned claim whose session exists but carries no call: 409 call-may-exist, never a second call', async () => {
+    twilioApi.sync.maps.get('livekit-outbound-requests')!.set('key:half-way', {
+      data: { state: 'placing', owner: 'someone', at: Date.now() - 60_000, room: 'half-room', identity: 'callee-half' },
+      expires: Date.now() + 600_000,
+      revision: 0,
+    });
+    liveKit.addParticipant('half-room', 'callee-half');
+    const reply = await post({ To: '+14155550123', IdempotencyKey: 'half-way' });
+    expect(reply.status).toBe(409);
+    expect(reply.json.error.code).toBe('call-may-exist');
+    expect(twilioApi.calls).toHaveLength(0);
+  });
+
+  test('concurrent retries with one key while Sync is slow: exactly one call, every answer consistent', async () => {
+    twilioApi.sync.delayMs = 300;
+    const replies = await Promise.all(Array.from({ length: 6 }, () => post({ To: '+14155550123', IdempotencyKey: 'crowd' })));
+    expect(twilioApi.calls).toHaveLength(1);
+    const placed = replies.filter((r) => r.status === 200);
+    expect(placed.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(placed.map((r) => r.json.callSid)).size).toBe(1);
+    for (const reply of replies.filter((r) => r.status !== 200)) expect(reply.json.error.code).toBe('request-in-progress');
   });
 });

@@ -50,11 +50,11 @@ const messages = (room: string) =>
   liveKit.dataMessages.filter((m) => m.room === room && m.topic === 'twilio.call-status').map((m) => JSON.parse(m.payload));
 
 describe('outbound points Twilio at the status function', () => {
-  test('status callback with every event, naming room and identity', async () => {
+  test('status callback with every event, naming room, identity and route', async () => {
     const call = await placeCall();
     const url = new URL(String(call.params.StatusCallback));
     expect(`${url.origin}${url.pathname}`).toBe('http://localhost:3000/status');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ room: call.roomName, identity: call.participantIdentity });
+    expect(Object.fromEntries(url.searchParams)).toEqual({ room: call.roomName, identity: call.participantIdentity, route: 'default' });
     expect(call.params.StatusCallbackEvent).toEqual(['initiated', 'ringing', 'answered', 'completed']);
     expect(call.params.StatusCallbackMethod).toBe('POST');
     expect(call.params.AsyncAmd).toBeUndefined();
@@ -209,12 +209,12 @@ describe('status sequences reach the room', () => {
     expect(participant(room, '+12125550123')).toBeUndefined();
   });
 
-  test('LiveKit not answering: still 200, inside 5 s', async () => {
+  test('LiveKit not answering: 503 livekit-failed, never "updated", inside 5 s', async () => {
     const call = await placeCall();
     liveKit.methodBehaviour['RoomService.GetParticipant'] = { kind: 'hang' };
     const started = Date.now();
     expect(await callback(String(call.params.StatusCallback), { CallSid: call.callSid, CallStatus: 'ringing' })).toEqual({
-      status: 200,
+      status: 503,
       outcome: 'livekit-failed',
     });
     expect(Date.now() - started).toBeLessThan(5000);

@@ -11,6 +11,7 @@ import {
   ListRoomsResponse,
   Room,
   ConnectTwilioCallRequest,
+  ConnectTwilioCallRequest_TwilioCallDirection,
   ConnectTwilioCallResponse,
   ParticipantInfo,
   RemoveParticipantResponse,
@@ -39,6 +40,28 @@ export type Behaviour =
   | { kind: 'raw'; status: number; contentType: string; body: string }
   | { kind: 'connect-url'; url: string };
 
+/**
+ * A passing fault, answered once for one request. Twirp's spec maps
+ * `resource_exhausted` to 429 and `unavailable` to 503 (twitchtv/twirp
+ * docs/spec_v7.md; livekit/psrpc errors.go ToHTTP). The connector's "cannot
+ * accept new calls" is resource_exhausted, answered before anything is done.
+ * psrpc answers `unavailable` both before and after a request was handed on,
+ * so `applied` serves the request in full and then answers the fault.
+ * livekit-server sends no Retry-After (no such header in livekit/livekit or
+ * livekit/psrpc); a proxy in front of it may, hence `retryAfter`.
+ */
+export interface Fault {
+  status: 429 | 500 | 502 | 503 | 504;
+  code: string;
+  msg?: string;
+  /** Served in full before the fault is answered. */
+  applied?: boolean;
+  retryAfter?: string;
+}
+
+export const RESOURCE_EXHAUSTED: Fault = { status: 429, code: 'resource_exhausted', msg: 'connector cannot accept new calls' };
+export const UNAVAILABLE: Fault = { status: 503, code: 'unavailable', msg: 'service unavailable' };
+
 export interface Recorded {
   method: string;
   token: string;
@@ -66,6 +89,10 @@ export class LiveKitStandIn extends LoopbackServer {
   behaviour: Behaviour = { kind: 'ok' };
   /** Per-method overrides, e.g. make only RemoveParticipant fail. */
   methodBehaviour: Partial<Record<string, Behaviour>> = {};
+  /** Per-method passing faults, one used up by each request to that method before it is served as usual. */
+  faults: Partial<Record<string, Fault[]>> = {};
+  /** Participants a later session of the same identity made LiveKit drop (DuplicateIdentity), as room/identity. */
+  readonly evicted: string[] = [];
   connections = 0;
   /** Read and serve the next request on a reused connection, then close it unanswered: the answer is lost. */
   dropNextReusedAfterServing = false;
@@ -116,6 +143,8 @@ export class LiveKitStandIn extends LoopbackServer {
     this.connectUrls.clear();
     this.behaviour = { kind: 'ok' };
     this.methodBehaviour = {};
+    this.faults = {};
+    this.evicted.length = 0;
     this.jitter = undefined;
   }
 
@@ -172,8 +201,13 @@ export class LiveKitStandIn extends LoopbackServer {
     await new Promise((r) => setTimeout(r, 20));
   }
 
-  private twirpError(res: http.ServerResponse, status: number, code: string, msg: string): void {
-    res.writeHead(status, { 'content-type': 'application/json' });
+  /** Answers the next `n` requests to `method` with `fault`. */
+  failNext(method: string, fault: Fault, n = 1): void {
+    this.faults[method] = [...(this.faults[method] ?? []), ...Array.from({ length: n }, () => fault)];
+  }
+
+  private twirpError(res: http.ServerResponse, status: number, code: string, msg: string, retryAfter?: string): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) });
     res.end(JSON.stringify({ code, msg }));
   }
 
@@ -212,6 +246,15 @@ export class LiveKitStandIn extends LoopbackServer {
       return this.twirpError(res, 400, 'malformed', 'body is not JSON');
     }
 
+    const fault = this.faults[method]?.shift();
+    if (fault) {
+      try {
+        this.dispatch(method, json, claims, token, { kind: 'ok' }, fault.applied === true);
+      } catch {
+        // refused on its merits: the fault is answered all the same
+      }
+      return this.twirpError(res, fault.status, fault.code, fault.msg ?? fault.code, fault.retryAfter);
+    }
     const behaviour = this.methodBehaviour[method] ?? this.behaviour;
     if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
     // A request waits before it is applied and again before it is answered,
@@ -254,6 +297,11 @@ export class LiveKitStandIn extends LoopbackServer {
         this.connectUrls.set(request.roomName, url);
         const room = this.rooms.get(request.roomName) ?? new Map<string, Participant>();
         const identity = request.participantIdentity || `twilio-${randomUUID().slice(0, 8)}`;
+        // A participant joining with an identity already in the room disconnects the older one
+        // (DuplicateIdentity). An OUTBOUND session joins its hidden participant at once; an INBOUND one
+        // only when Twilio's stream starts, which this stand-in does not model apart.
+        if (room.has(identity) && request.twilioCallDirection === ConnectTwilioCallRequest_TwilioCallDirection.OUTBOUND)
+          this.evicted.push(`${request.roomName}/${identity}`);
         room.set(identity, {
           identity,
           attributes: { ...request.participantAttributes },

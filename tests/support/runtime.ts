@@ -22,6 +22,8 @@ export interface Reply {
   status: number;
   contentType: string;
   body: string;
+  /** Retry-After, when the function set it. */
+  retryAfter?: string;
 }
 
 export const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
@@ -74,7 +76,9 @@ export async function invoke(
       if (error) return reject(error instanceof Error ? error : new Error(String(error)));
       const r = response as { statusCode: number; headers: Record<string, unknown>; body: unknown };
       const type = r.headers['Content-Type'];
+      const retryAfter = r.headers['Retry-After'];
       resolve({
+        ...(retryAfter === undefined ? {} : { retryAfter: String(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) }),
         status: r.statusCode,
         contentType: String(Array.isArray(type) ? type[0] : type),
         body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),

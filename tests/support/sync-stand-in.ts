@@ -4,7 +4,10 @@
  * items by key, with Twilio's refusals: 54200 map not found, 54201 item not
  * found, 54208 item already exists, 54209 key not 1 to 256 characters,
  * 54301 unique name taken (https://www.twilio.com/docs/api/errors/54208 ...).
- * ItemTtl is kept and honoured on read.
+ * ItemTtl is kept and honoured on read. Each item has a `revision`; an
+ * update or delete with `If-Match` naming another revision is refused with
+ * 54205 "Map Item revision mismatch" (https://www.twilio.com/docs/api/errors/54205;
+ * HTTP 412, Precondition Failed).
  */
 
 export interface SyncReply {
@@ -16,24 +19,73 @@ export interface SyncReply {
 interface Item {
   data: unknown;
   expires: number;
+  revision: number;
+}
+
+/**
+ * A passing fault for one Sync request. 54009 (HTTP 429) is Sync's rate
+ * limit: 20 writes per second per object, all items of a Map counted
+ * together (https://www.twilio.com/docs/api/errors/54009), refused before
+ * anything is done. A 503 may come after the write was made: `applied`.
+ */
+export interface SyncFault {
+  status: number;
+  code: number;
+  applied?: boolean;
+}
+
+export const SYNC_RATE_LIMITED: SyncFault = { status: 429, code: 54009 };
+
+export type ItemOperation = 'create' | 'read' | 'update' | 'delete' | 'other';
+
+function operationOf(method: string, parts: string[]): ItemOperation {
+  if (parts[2] !== 'Items') return 'other';
+  if (parts.length === 3) return method === 'POST' ? 'create' : 'other';
+  return method === 'GET' ? 'read' : method === 'DELETE' ? 'delete' : 'update';
 }
 
 export class SyncMaps {
   readonly maps = new Map<string, Map<string, Item>>();
   /** Every item create, in order: what claimed a key and what was refused. */
   readonly creates: { key: string; outcome: number }[] = [];
+  /** Every item update and delete that was applied. */
+  readonly writes: { method: string; key: string; data?: unknown }[] = [];
   hang = false;
+  /** Milliseconds to wait, after applying a request, before answering it. */
+  delayMs = 0;
+  /** Faults for the next item requests of each kind, one used by each. */
+  faults: Partial<Record<ItemOperation, SyncFault[]>> = {};
 
   reset(): void {
     this.maps.clear();
     this.creates.length = 0;
+    this.writes.length = 0;
     this.hang = false;
+    this.delayMs = 0;
+    this.faults = {};
+  }
+
+  fail(operation: ItemOperation, fault: SyncFault, n = 1): void {
+    this.faults[operation] = [...(this.faults[operation] ?? []), ...Array.from({ length: n }, () => fault)];
   }
 
   /** Answers `method path` (path after /v1/Services/{Service}/), or undefined to leave the request unanswered. */
-  handle(method: string, parts: string[], form: URLSearchParams): SyncReply | undefined {
+  handle(method: string, parts: string[], form: URLSearchParams, ifMatch?: string): SyncReply | undefined {
     if (this.hang) return undefined;
+    const fault = this.faults[operationOf(method, parts)]?.shift();
     const fail = (status: number, code: number, message: string): SyncReply => ({ status, error: { code, message } });
+    if (fault && !fault.applied) return fail(fault.status, fault.code, 'Sync is refusing requests for now');
+    const reply = this.apply(method, parts, form, ifMatch, fail);
+    return fault ? fail(fault.status, fault.code, 'Service unavailable') : reply;
+  }
+
+  private apply(
+    method: string,
+    parts: string[],
+    form: URLSearchParams,
+    ifMatch: string | undefined,
+    fail: (status: number, code: number, message: string) => SyncReply,
+  ): SyncReply {
     if (parts[0] !== 'Maps') return fail(404, 20404, 'not found');
     if (parts.length === 1 && method === 'POST') {
       const name = form.get('UniqueName') ?? '';
@@ -44,6 +96,7 @@ export class SyncMaps {
     const map = this.maps.get(decodeURIComponent(parts[1] ?? ''));
     if (!map) return fail(404, 54200, 'Map not found');
     if (parts[2] !== 'Items') return fail(404, 20404, 'not found');
+    const view = (key: string, item: Item) => ({ key, data: item.data, revision: String(item.revision) });
     if (parts.length === 3 && method === 'POST') {
       const key = form.get('Key') ?? '';
       if (key.length < 1 || key.length > 256) return fail(400, 54209, 'Invalid Map Item key');
@@ -51,22 +104,28 @@ export class SyncMaps {
       const taken = existing !== undefined && existing.expires > Date.now();
       this.creates.push({ key, outcome: taken ? 54208 : 201 });
       if (taken) return fail(409, 54208, 'Map Item already exists');
-      map.set(key, {
+      const item = {
         data: JSON.parse(form.get('Data') ?? '{}'),
         expires: Date.now() + Number(form.get('ItemTtl') ?? 0) * 1000 || Infinity,
-      });
-      return { status: 201, body: { key, data: map.get(key)!.data } };
+        revision: 0,
+      };
+      map.set(key, item);
+      return { status: 201, body: view(key, item) };
     }
     const key = decodeURIComponent(parts[3] ?? '');
     const item = map.get(key);
     if (!item || item.expires <= Date.now()) return fail(404, 54201, 'Map Item not found');
-    if (method === 'GET') return { status: 200, body: { key, data: item.data } };
+    if (method === 'GET') return { status: 200, body: view(key, item) };
+    if (ifMatch !== undefined && ifMatch !== String(item.revision)) return fail(412, 54205, 'Map Item revision mismatch');
     if (method === 'DELETE') {
       map.delete(key);
+      this.writes.push({ method, key });
       return { status: 204 };
     }
     item.data = JSON.parse(form.get('Data') ?? '{}');
+    item.revision += 1;
     if (form.get('ItemTtl')) item.expires = Date.now() + Number(form.get('ItemTtl')) * 1000;
-    return { status: 200, body: { key, data: item.data } };
+    this.writes.push({ method, key, data: item.data });
+    return { status: 200, body: view(key, item) };
   }
 }

@@ -32,6 +32,12 @@ export interface TwilioRunOptions {
   processEnv?: Record<string, string>;
   /** Serve assets from this folder instead of the configured dist/assets. */
   assetsFolder?: string;
+  /**
+   * Keep the functions loaded between requests (`--no-fork-process`), as
+   * Twilio's runtime keeps a warm container. By default twilio-run runs each
+   * request in a process of its own.
+   */
+  keepLoaded?: boolean;
 }
 
 export class TwilioRun {
@@ -71,6 +77,7 @@ export class TwilioRun {
         envFile,
         // twilio-run joins the folder to the project root, so it must be relative.
         ...(this.options.assetsFolder ? ['--assets-folder', path.relative(ROOT, this.options.assetsFolder)] : []),
+        ...(this.options.keepLoaded ? ['--no-fork-process'] : []),
       ],
       {
         cwd: ROOT,
@@ -124,13 +131,14 @@ export class TwilioRun {
     url: string,
     params: Record<string, string>,
     sign?: { authToken: string },
-  ): Promise<{ status: number; contentType: string; body: string; ms: number }> {
+  ): Promise<{ status: number; contentType: string; body: string; ms: number; retryAfter: string | null }> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1' };
     if (sign) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(sign.authToken, url, params);
     const started = Date.now();
     const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
     const body = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body, ms: Date.now() - started };
+    const contentType = res.headers.get('content-type') ?? '';
+    return { status: res.status, contentType, body, ms: Date.now() - started, retryAfter: res.headers.get('retry-after') };
   }
 }
 
@@ -148,9 +156,14 @@ export function useTwilioRun(options: () => TwilioRunOptions): TwilioRun {
  * twilio-run runs functions with .env as the whole environment, so the proxy
  * and the CA go there, as they would for a real proxy.
  */
-export function useServiceWithApis(env: Record<string, string>) {
+export function useServiceWithApis(env: Record<string, string>, options: { keepLoaded?: boolean } = {}) {
   const liveKit = useLiveKit();
   const twilioApi = useTwilioApi({ tls: true });
-  const server = useTwilioRun(() => ({ env: { ACCOUNT_SID, AUTH_TOKEN, ...liveKitEnv(liveKit, env), ...twilioApi.proxyEnv() } }));
+  const server = useTwilioRun(() => ({
+    env: { ACCOUNT_SID, AUTH_TOKEN, ...liveKitEnv(liveKit, env), ...twilioApi.proxyEnv() },
+    keepLoaded: options.keepLoaded,
+    // Kept loaded, the functions run in twilio-run's own process, which reads the CA when it starts.
+    processEnv: options.keepLoaded ? twilioApi.proxyEnv() : undefined,
+  }));
   return { liveKit, twilioApi, server };
 }

@@ -16,6 +16,14 @@ import twilio from 'twilio';
 import { LoopbackServer } from './loopback-server';
 import { SyncMaps } from './sync-stand-in';
 
+/**
+ * Twilio's REST rate limit: 429 with error 20429, "Requests that receive 429
+ * responses aren't processed and are safe to retry"
+ * (https://www.twilio.com/docs/api/errors/20429). Twilio documents no
+ * Retry-After for it.
+ */
+export const TOO_MANY_REQUESTS = { status: 429, code: 20429, message: 'Too Many Requests' } as const;
+
 export type TwilioBehaviour = { kind: 'ok' } | { kind: 'hang' } | { kind: 'error'; status: number; code: number; message: string };
 
 export interface RecordedCall {
@@ -88,6 +96,11 @@ export class TwilioStandIn extends LoopbackServer {
   readonly updates: { callSid: string; params: Record<string, string>; at: number }[] = [];
   /** Delay or hang call updates. */
   updateBehaviour: TwilioBehaviour = { kind: 'ok' };
+  /** Refusals for the next call creates and updates, one used by each, before anything is done. */
+  createFaults: { status: number; code: number; message: string }[] = [];
+  updateFaults: { status: number; code: number; message: string }[] = [];
+  /** Requests answered with one of those faults. */
+  readonly faulted: { kind: 'create' | 'update'; code: number }[] = [];
 
   setCallStatus(callSid: string, status: string): void {
     this.callStatus.set(callSid, status);
@@ -118,6 +131,11 @@ export class TwilioStandIn extends LoopbackServer {
     if (sources.length !== 1) return this.error(res, 400, 21205, 'One of Url, Twiml or Status is required');
     if (params.Status && !['completed', 'canceled'].includes(params.Status))
       return this.error(res, 400, 20001, 'Status must be completed or canceled');
+    const fault = this.updateFaults.shift();
+    if (fault) {
+      this.faulted.push({ kind: 'update', code: fault.code });
+      return this.error(res, fault.status, fault.code, fault.message);
+    }
     if (['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(current)) {
       return this.error(res, 400, 21220, 'Call is not in-progress. Cannot redirect.');
     }
@@ -134,6 +152,9 @@ export class TwilioStandIn extends LoopbackServer {
     this.callStatus.clear();
     this.updates.length = 0;
     this.updateBehaviour = { kind: 'ok' };
+    this.createFaults = [];
+    this.updateFaults = [];
+    this.faulted.length = 0;
     this.sync.reset();
     this.calls.length = 0;
     this.refused.length = 0;
@@ -153,12 +174,15 @@ export class TwilioStandIn extends LoopbackServer {
     const sync = /^\/v1\/Services\/([^/]+)\/(.*)$/.exec(req.url ?? '');
     if (sync) {
       if (req.headers.authorization !== expectedAuth) return this.error(res, 401, 20003, 'Authenticate');
+      const ifMatch = req.headers['if-match'];
       const answer = this.sync.handle(
         req.method ?? 'GET',
         sync[2]!.split('/'),
         new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+        typeof ifMatch === 'string' ? ifMatch : undefined,
       );
       if (!answer) return; // hanging
+      if (this.sync.delayMs) await new Promise((r) => setTimeout(r, this.sync.delayMs));
       if (answer.error) return this.error(res, answer.status, answer.error.code, answer.error.message);
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       return void res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
@@ -214,6 +238,11 @@ export class TwilioStandIn extends LoopbackServer {
     if (params.Url && !/^https?:\/\//.test(String(params.Url))) {
       this.refused.push({ reason: 'bad Url' });
       return this.error(res, 400, 21205, 'Url is not a valid URL');
+    }
+    const fault = this.createFaults.shift();
+    if (fault) {
+      this.faulted.push({ kind: 'create', code: fault.code });
+      return this.error(res, fault.status, fault.code, fault.message);
     }
     this.calls.push({ accountSid: match[1]!, params });
     const behaviour = this.behaviour;

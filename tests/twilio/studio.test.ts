@@ -71,7 +71,7 @@ describe('Studio round trips through incoming', () => {
     const ctx = context({ CONNECT_ACTION_URL: RETURN });
     const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, 'http://localhost:3000/incoming', body);
     const root = parseTwiml((await invoke(handler, ctx, { ...body, request: { headers: { 'x-twilio-signature': signature } } })).body);
-    expect(root.children[0]!.text).toBe(`${RETURN}&ConnectorResult=unavailable&ConnectorReason=livekit-rejected`);
+    expect(root.children[0]!.text).toBe(`${RETURN}&ConnectorResult=unavailable&ConnectorReason=livekit-unavailable`);
   });
 });
 

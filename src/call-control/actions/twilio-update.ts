@@ -1,6 +1,5 @@
 /** A change to the agent's call at Twilio, as an action's result. */
-import { updateCall } from '../../twilio/calls';
-import { errorReply } from '../../twilio/reply';
+import { failureReply, updateCall } from '../../twilio/calls';
 import type { ActionContext, Done } from './action';
 
 const UPDATE_BUDGET_MS = 3500;
@@ -12,11 +11,11 @@ export async function changeCall(
   params: Record<string, string>,
 ): Promise<'done' | 'ended' | Done> {
   const timeout = budget.share(UPDATE_BUDGET_MS, 300, 500);
-  const result = await updateCall(deps.twilio(timeout), callSid, params, timeout);
+  const result = await updateCall(deps.twilio, callSid, params, timeout);
   if (typeof result === 'string') return result;
   const message = result.uncertain ? 'Twilio did not answer in time; the call may or may not have changed' : result.error.message;
   return {
-    reply: errorReply(result.status, { ...result.error, message }),
+    reply: failureReply(result, message),
     fields: { outcome: 'twilio-failed', reason: result.error.code },
   };
 }
