@@ -18,7 +18,7 @@ import { actionNamed } from './actions';
 import { oversized } from './body-limits';
 import { paramsOf } from './canonical';
 import type { ControlDependencies } from './dependencies';
-import { findCall } from './find-call';
+import { findCalls } from './find-call';
 import { ControlRequest, readControlRequest } from './request';
 import { readControlSettings } from './settings';
 import { bearerToken, checkControlToken, unsignedRequest } from './token';
@@ -61,11 +61,12 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
   if (unsigned) return finish({ reply: errorReply(403, unsigned), fields: { outcome: 'rejected', reason: unsigned.code } });
 
   const rooms = deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-  const call = await findCall(rooms, token.room, settings.service.authToken);
-  if (call === 'failed') return finish(stop(502, 'livekit-error', 'LiveKit could not be asked for the room', 'livekit-failed'));
-  if (call === 'none') return finish(stop(404, 'no-call', 'No phone call connected by this service is in the room', 'no-call'));
+  const legs = await findCalls(rooms, token.room, settings.service.authToken);
+  if (legs === 'failed') return finish(stop(502, 'livekit-error', 'LiveKit could not be asked for the room', 'livekit-failed'));
+  const call = legs[0];
+  if (!call) return finish(stop(404, 'no-call', 'No phone call connected by this service is in the room', 'no-call'));
   line.callSid = call.callSid;
   const action = actionNamed(request.action)!;
   if (call.status === 'hangup' && !action.afterHangup) return finish(stop(409, 'call-over', 'The call has already ended', 'call-over'));
-  return finish(await action.run({ settings, room: token.room, call, deps, budget }, request));
+  return finish(await action.run({ settings, room: token.room, call, legs, deps, budget }, request));
 }

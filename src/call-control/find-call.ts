@@ -1,10 +1,11 @@
 /**
- * The call a room holds, found from the room alone: the participant that
- * carries a bound Twilio call (./../twilio/call-binding). Nothing in the
- * request names the call, so a token for one room can never reach another's.
+ * The calls a room holds, found from the room alone: the participants that
+ * carry a bound Twilio call (../twilio/call-binding), each with its leg's
+ * role. Nothing in the request names a call, so a token for one room can
+ * never reach another's.
  */
 import type { LiveKitRooms } from '../livekit/rooms';
-import { BINDING_ATTRIBUTE, isBound } from '../twilio/call-binding';
+import { BINDING_ATTRIBUTE, isBound, LegRole, ROLE_ATTRIBUTE } from '../twilio/call-binding';
 
 export interface RoomCall {
   identity: string;
@@ -15,22 +16,43 @@ export interface RoomCall {
   route: string;
   /** `twilio.callStatus` as the status function last set it. */
   status: string;
+  role: LegRole;
+  /** Whether its stream runs: the connector participant publishes the phone's audio. */
+  publishing: boolean;
+  attributes: Record<string, string>;
 }
 
-export async function findCall(rooms: LiveKitRooms, room: string, authToken: string): Promise<RoomCall | 'none' | 'failed'> {
+/** Every bound leg in the room, the caller's first. */
+export async function findCalls(rooms: LiveKitRooms, room: string, authToken: string): Promise<RoomCall[] | 'failed'> {
   const participants = await rooms.listParticipants(room);
   if (participants === 'failed') return 'failed';
-  if (participants === 'not-found') return 'none';
-  for (const { identity, attributes } of participants) {
-    const call = {
+  if (participants === 'not-found') return [];
+  const calls: RoomCall[] = [];
+  for (const { identity, attributes, publishing } of participants) {
+    const call: RoomCall = {
       identity,
       callSid: attributes['twilio.callSid'] ?? '',
       accountSid: attributes['twilio.accountSid'] ?? '',
       flowSid: attributes['twilio.flowSid'] ?? '',
       route: attributes['twilio.route'] ?? '',
       status: attributes['twilio.callStatus'] ?? '',
+      role: attributes[ROLE_ATTRIBUTE] === 'person' ? 'person' : 'caller',
+      publishing,
+      attributes,
     };
-    if (call.callSid && isBound(authToken, { room, ...call }, attributes[BINDING_ATTRIBUTE])) return call;
+    if (call.callSid && isBound(authToken, { room, ...call }, attributes[BINDING_ATTRIBUTE])) calls.push(call);
   }
-  return 'none';
+  return calls.sort((a, b) => (a.role === b.role ? 0 : a.role === 'caller' ? -1 : 1));
+}
+
+/** The room's call of that role, or 'none'. */
+export async function findCall(
+  rooms: LiveKitRooms,
+  room: string,
+  authToken: string,
+  role: LegRole = 'caller',
+): Promise<RoomCall | 'none' | 'failed'> {
+  const calls = await findCalls(rooms, room, authToken);
+  if (calls === 'failed') return 'failed';
+  return calls.find((c) => c.role === role) ?? 'none';
 }

@@ -12,7 +12,7 @@ import { TARGET_NAME, TARGET_NAME_RULE } from '../config/transfer-targets';
 import { codePointLength, hasUnsafeCharacters } from '../util/sanitize';
 import { ACTION_NAMES, ActionName, actionNamed } from './actions';
 
-export const PARAMETERS = ['target', 'message', 'result', 'fields'] as const;
+export const PARAMETERS = ['target', 'message', 'result', 'fields', 'brief', 'accept', 'callerId', 'leg'] as const;
 export type Parameter = (typeof PARAMETERS)[number];
 
 export interface ControlRequest {
@@ -25,6 +25,14 @@ export interface ControlRequest {
   result?: string;
   /** return-to-flow: values the agent collected, for the flow. */
   fields?: Record<string, string>;
+  /** add-human: what the person hears before their stream opens. */
+  brief?: string;
+  /** add-human: the person must press 1 first. */
+  accept?: boolean;
+  /** add-human: whose number the person sees. */
+  callerId?: 'service' | 'caller';
+  /** hangup: which leg, when a person was brought in. */
+  leg?: 'caller' | 'person' | 'both';
 }
 
 export const MAX_FIELDS = 10;
@@ -44,12 +52,20 @@ function stringOf(params: Record<string, unknown>, field: string): string | unde
   return value.trim() === '' ? undefined : value.trim();
 }
 
-function readMessage(params: Record<string, unknown>): string | undefined {
-  const value = stringOf(params, 'message')?.replace(WHITESPACE, ' ');
+/** Text to be spoken: whitespace made single spaces, other control characters refused, length bounded. */
+function readSpeech(params: Record<string, unknown>, field: 'message' | 'brief'): string | undefined {
+  const value = stringOf(params, field)?.replace(WHITESPACE, ' ');
   if (value === undefined) return undefined;
-  if (hasUnsafeCharacters(value)) throw bad('message', 'message contains control characters other than line breaks and tabs');
-  if (codePointLength(value) > LIMITS.speech) throw bad('message', `message is longer than ${LIMITS.speech} characters`);
+  if (hasUnsafeCharacters(value)) throw bad(field, `${field} contains control characters other than line breaks and tabs`);
+  if (codePointLength(value) > LIMITS.speech) throw bad(field, `${field} is longer than ${LIMITS.speech} characters`);
   return value;
+}
+
+function readChoice<T extends string>(params: Record<string, unknown>, field: string, choices: readonly T[]): T | undefined {
+  const value = stringOf(params, field);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw bad(field, `${field} must be one of ${choices.join(', ')}`);
+  return value as T;
 }
 
 function readFields(raw: unknown): Record<string, string> | undefined {
@@ -95,8 +111,16 @@ export function readControlRequest(params: Record<string, unknown>): ControlRequ
   const target = stringOf(params, 'target');
   if (target !== undefined && !TARGET_NAME.test(target)) throw bad('target', `target ${TARGET_NAME_RULE}`);
   if (target !== undefined) request.target = target;
-  const message = readMessage(params);
+  const message = readSpeech(params, 'message');
   if (message !== undefined) request.message = message;
+  const brief = readSpeech(params, 'brief');
+  if (brief !== undefined) request.brief = brief;
+  const accept = readChoice(params, 'accept', ['true', 'false'] as const);
+  if (accept !== undefined) request.accept = accept === 'true';
+  const callerId = readChoice(params, 'callerId', ['service', 'caller'] as const);
+  if (callerId !== undefined) request.callerId = callerId;
+  const leg = readChoice(params, 'leg', ['caller', 'person', 'both'] as const);
+  if (leg !== undefined) request.leg = leg;
   const result = stringOf(params, 'result');
   if (result !== undefined && !RESULT.test(result))
     throw bad('result', 'result may hold only letters, digits and _ . : @ + - (at most 64)');
@@ -104,7 +128,7 @@ export function readControlRequest(params: Record<string, unknown>): ControlRequ
   const fields = readFields(params.fields);
   if (fields) request.fields = fields;
   for (const field of action.needs ?? [])
-    if (request[field] === undefined)
+    if ((request as unknown as Record<string, unknown>)[field] === undefined)
       throw bad(
         field,
         `${name} needs ${field === 'target' ? 'a target: the name of a configured transfer target' : field}`,

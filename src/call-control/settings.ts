@@ -8,9 +8,10 @@
 import { describeProblems, Env } from '../config/env-reader';
 import { LiveKitSettings, problemsOf, Read, readFallbackSettings, readLiveKitSettings } from '../config/settings';
 import { readTransferTargets } from '../config/transfer-targets';
-import { OutboundConfig, serviceFacts } from '../outbound/config';
+import type { OutboundConfig } from '../outbound/config';
+import { ServiceFacts, serviceFacts } from '../twilio/service';
 import { readOutboundSettings } from '../outbound/settings';
-import type { ServiceFacts, Stop } from '../outbound/steps';
+import type { Stop } from '../outbound/steps';
 import { misconfigured } from '../twilio/reply';
 import type { DialPolicy } from '../phone/dial-policy';
 import { readDialPolicy } from '../phone/dial-settings';

@@ -10,6 +10,7 @@ import { logLine } from '../util/log';
 import { routesFromAssets } from '../config/routes-asset';
 import { answer, environmentOf } from '../twilio/runtime';
 import { reflectCallStatus } from '../status/reflect-status';
+import type { TwilioCalls } from '../twilio/calls';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) =>
   answer(
@@ -20,6 +21,7 @@ export const handler: ServerlessFunctionSignature = (context, event, callback) =
         rooms: liveKitRooms,
         log: logLine,
         routes: routesFromAssets,
+        twilio: (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioCalls,
       }),
     // Twilio has nothing to retry; the crash is in the log.
     () => jsonReply(200, { outcome: 'error' }),

@@ -20,6 +20,12 @@ export interface InboundCall {
   callerName: string;
   fromCountry: string;
   toCountry: string;
+  /**
+   * Twilio's token for forwarding this call with the caller's own number
+   * (calls.create CallToken): kept on the participant for a warm transfer
+   * that shows the person who is calling.
+   */
+  callToken: string;
 }
 
 const SID = /^CA[0-9a-f]{32}$/i;
@@ -39,6 +45,7 @@ export function readInboundCall(params: Record<string, unknown>): InboundCall {
     callerName: param(params, 'CallerName', LIMITS.name),
     fromCountry: param(params, 'FromCountry', 8),
     toCountry: param(params, 'ToCountry', 8),
+    callToken: param(params, 'CallToken', 4096),
   };
 }
 
@@ -67,6 +74,7 @@ export function inboundConnectRequest(call: InboundCall, settings: RoutedInbound
     'twilio.callerName': call.callerName,
     'twilio.fromCountry': call.fromCountry,
     'twilio.toCountry': call.toCountry,
+    'twilio.callToken': call.callToken,
   });
 
   const metadata =

@@ -15,6 +15,7 @@ import { DeadlineError, withDeadline } from '../util/deadline';
 import { apiToken } from './token';
 import { twirpCall } from './twirp';
 import { Resend, withRetries } from '../util/retry';
+import { neverConnected } from '../util/socket-errors';
 
 export type CallDirection = 'inbound' | 'outbound';
 
@@ -107,16 +108,11 @@ export function classifyLiveKitFailure(error: unknown, timeoutMs: number): LiveK
   if (e && e.name === 'SyntaxError') {
     return new LiveKitError('bad-reply', 'LiveKit answered with a body that is not JSON');
   }
-  // node:http puts the socket error's code on the error; fetch (the SDK's clients) on its cause.
-  const socketCode = e?.code ?? (e as { cause?: { code?: unknown } } | null)?.cause?.code;
-  const notSent = typeof socketCode === 'string' && NEVER_CONNECTED.has(socketCode);
-  return new LiveKitError('unreachable', 'LiveKit could not be reached', undefined, undefined, undefined, notSent);
+  return new LiveKitError('unreachable', 'LiveKit could not be reached', undefined, undefined, undefined, neverConnected(error));
 }
 
 /** Answers of a gateway or a server in passing trouble. */
 const PASSING_STATUSES = new Set([502, 503, 504]);
-/** Socket errors raised before a connection exists, so before any byte of the request left. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * Whether a failed `ConnectTwilioCall` may be sent again as it was.
@@ -145,8 +141,13 @@ export function resendConnect(error: unknown, direction: CallDirection): Resend 
   return false;
 }
 
-/** Attempts of one ConnectTwilioCall in all, within its deadline. */
-const CONNECT_ATTEMPTS = 4;
+/**
+ * Attempts of one ConnectTwilioCall in all, within its deadline. Waits of up
+ * to 100, 200, 400 and 800 ms (jittered) ride out a refusal that lasts about
+ * a second, and leave a caller no worse off than the fallback when it lasts.
+ */
+const CONNECT_ATTEMPTS = 5;
+const CONNECT_BACKOFF_MS = 100;
 /** No attempt is started with less time than this left: it could not finish. */
 const MIN_ATTEMPT_MS = 250;
 
@@ -172,6 +173,7 @@ export function liveKitConnector(settings: LiveKitSettings): ConnectTwilioCall {
         attempts: CONNECT_ATTEMPTS,
         remaining,
         minAttemptMs: MIN_ATTEMPT_MS,
+        baseDelayMs: CONNECT_BACKOFF_MS,
       },
     );
   };

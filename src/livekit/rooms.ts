@@ -27,6 +27,8 @@ export interface LiveKitRooms {
   removeParticipant(room: string, identity: string): Promise<RoomOutcome>;
   /** A reliable data message to everyone in the room. */
   sendData(room: string, topic: string, payload: string): Promise<RoomOutcome>;
+  /** MoveParticipant (LiveKit Cloud only): the participant leaves `room` and joins `destination`, identity kept. */
+  moveParticipant(room: string, identity: string, destination: string): Promise<RoomOutcome>;
 }
 
 /** Attempts of one RoomService request in all: on Cloud a participant that left may answer 503 for good. */
@@ -97,5 +99,7 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
       attempt(() => client.sendData(room, new TextEncoder().encode(payload), DataPacket_Kind.RELIABLE, { topic }), false),
     setAttributes: (room, identity, attributes) => attempt(() => client.updateParticipant(room, identity, { attributes })),
     removeParticipant: (room, identity) => attempt(() => client.removeParticipant(room, identity)),
+    // Not repeatable: a move that went through finds nobody to move the second time.
+    moveParticipant: (room, identity, destination) => attempt(() => client.moveParticipant(room, identity, destination), false),
   };
 }

@@ -5,23 +5,15 @@
  */
 import { describeProblems, Env } from '../config/env-reader';
 import { LiveKitSettings, problemsOf, readLiveKitSettings } from '../config/settings';
-import { publicOrigin } from '../twilio/public-url';
+import { ServiceFacts, serviceFacts } from '../twilio/service';
 import { misconfigured } from '../twilio/reply';
 import { OutboundSettings, readOutboundSettings } from './settings';
-import type { ServiceFacts, Stop } from './steps';
+import type { Stop } from './steps';
 
 export interface OutboundConfig {
   liveKit: LiveKitSettings;
   outbound: OutboundSettings;
   service: ServiceFacts;
-}
-
-export function serviceFacts(env: Env): ServiceFacts {
-  return {
-    accountSid: typeof env.ACCOUNT_SID === 'string' ? env.ACCOUNT_SID : '',
-    authToken: typeof env.AUTH_TOKEN === 'string' ? env.AUTH_TOKEN : '',
-    origin: publicOrigin(env),
-  };
 }
 
 /** The configuration, or the reply naming every variable that is wrong. */

@@ -8,8 +8,7 @@
  */
 import { isBound, BINDING_ATTRIBUTE } from '../twilio/call-binding';
 import { errorReply, jsonReply } from '../twilio/reply';
-import type { Budget } from '../util/budget';
-import { ABANDONED_AFTER_MS, IdempotencyStore, Outcome, Placing } from './idempotency';
+import { ABANDONED_AFTER_MS, Claimed, Held, IdempotencyStore, Outcome, Placing } from './idempotency';
 import { resentIdentity } from './request';
 import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop } from './steps';
 
@@ -37,7 +36,7 @@ const mayExist = (sessionClosed: boolean): Stop => ({
   fields: { outcome: 'replay-uncertain' },
 });
 
-const unavailable = (): Stop => ({
+export const unavailable = (): Stop => ({
   reply: errorReply(503, {
     code: 'idempotency-unavailable',
     field: 'IdempotencyKey',
@@ -52,8 +51,8 @@ const replayed = (body: Record<string, string>): Stop => ({
 });
 
 /** What the claim's room shows: the bound call, a participant with no proven call, nothing, or no answer. */
-async function roomOf(claim: Placing, prepared: Prepared, deps: OutboundDependencies, budget: Budget) {
-  const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 200, 200));
+async function roomOf(claim: Claimed, prepared: Prepared, deps: OutboundDependencies, timeoutMs: number) {
+  const rooms = deps.rooms(prepared.liveKit, timeoutMs);
   let present = false;
   for (const identity of [claim.identity, resentIdentity(claim.identity)]) {
     const state = await rooms.getParticipant(claim.room, identity);
@@ -81,30 +80,48 @@ async function roomOf(claim: Placing, prepared: Prepared, deps: OutboundDependen
   return present ? ('present' as const) : ('none' as const);
 }
 
-/** `proceed` when this request now holds the key; otherwise the answer to give. */
+/** Claims written before claims carried an owner and a time are taken as fresh, never as abandoned. */
+function ageOf(claim: Claimed, now: number): number {
+  return typeof claim.at === 'number' && typeof claim.room === 'string' ? Math.max(0, now - claim.at) : 0;
+}
+
+/** This request's hold on the key when it may go on; otherwise the answer to give. */
 export async function answerEarlier(
   found: { existing: Outcome; revision: string },
   key: string,
   mine: Placing,
   store: IdempotencyStore,
-  context: { prepared: Prepared; deps: OutboundDependencies; budget: Budget },
-): Promise<'proceed' | Stop> {
+  context: { prepared: Prepared; deps: OutboundDependencies; withinMs: () => number },
+): Promise<Held | Stop> {
   const { existing } = found;
+  if (existing.state === 'free') return takeOver(found, key, mine, store, context.withinMs());
   if (existing.state === 'placed') return replayed(existing.body);
   if (existing.state === 'uncertain') return mayExist(existing.sessionClosed);
-  const age = mine.at - existing.at;
+  const age = ageOf(existing, mine.at);
   const abandoned = age >= ABANDONED_AFTER_MS;
-  const room = await roomOf(existing, context.prepared, context.deps, context.budget);
+  const inProgressFor = Math.ceil((ABANDONED_AFTER_MS - age) / 1000);
+  if (typeof existing.room !== 'string') return inProgress(inProgressFor);
+  const room = await roomOf(existing, context.prepared, context.deps, Math.min(ROOM_BUDGET_MS, context.withinMs()));
   if (room === 'failed') return unavailable();
   if (typeof room === 'object') {
-    // The outcome was lost on the way to Sync; record it for the next retry (best effort).
-    await store.settle(key, { state: 'placed', body: room });
+    // The outcome was lost on the way to Sync; the room outlives it.
+    await store.settle(key, { state: 'placed', body: room }, { revision: found.revision }, Math.min(700, context.withinMs()));
     return replayed(room);
   }
-  if (!abandoned) return inProgress(Math.ceil((ABANDONED_AFTER_MS - age) / 1000));
-  // Its request died after opening a session: a call may have been placed.
-  if (room === 'present') return mayExist(false);
-  const taken = await store.takeOver(key, mine, found.revision);
-  if (taken === 'claimed') return 'proceed';
+  if (!abandoned) return inProgress(inProgressFor);
+  // Its request died once it could have placed the call (it had fenced the claim), or after opening a session.
+  if (existing.state === 'calling' || room === 'present') return mayExist(false);
+  return takeOver(found, key, mine, store, context.withinMs());
+}
+
+async function takeOver(
+  found: { revision: string },
+  key: string,
+  mine: Placing,
+  store: IdempotencyStore,
+  withinMs: number,
+): Promise<Held | Stop> {
+  const taken = await store.takeOver(key, mine, found.revision, withinMs);
+  if (typeof taken === 'object') return taken;
   return taken === 'lost' ? inProgress(Math.ceil(ABANDONED_AFTER_MS / 1000)) : unavailable();
 }

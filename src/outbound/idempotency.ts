@@ -13,17 +13,25 @@
  */
 import { withDeadline } from '../util/deadline';
 import { Resend, withRetries } from '../util/retry';
-import { SYNC_BUDGET_MS } from './steps';
 
 export type Outcome =
-  /** A request is being worked on: a call may be placed at any moment. */
+  /** A request holds the key and has not yet reached Twilio: nothing can have been placed. */
   | { state: 'placing'; owner: string; at: number; room: string; identity: string }
+  /** Its request is about to place the call, or has: from here on the call may exist. */
+  | { state: 'calling'; owner: string; at: number; room: string; identity: string }
   /** The call was placed; a retry gets the same answer. */
   | { state: 'placed'; body: Record<string, string> }
-  /** Twilio did not answer in time: the call may exist. */
-  | { state: 'uncertain'; sessionClosed: boolean };
+  /** Twilio's answer left it unknown whether the call exists. */
+  | { state: 'uncertain'; sessionClosed: boolean }
+  /**
+   * Nothing was placed: the next request takes the key over. The item is
+   * never deleted to free it: a delete resent after it went through could
+   * delete a newer request's claim, and a new item's revision starts again.
+   */
+  | { state: 'free' };
 
 export type Placing = Extract<Outcome, { state: 'placing' }>;
+export type Claimed = Extract<Outcome, { state: 'placing' | 'calling' }>;
 
 /** The parts of the twilio client's Sync API used here. */
 export interface TwilioSync {
@@ -34,11 +42,10 @@ export interface TwilioSync {
           create(options: { uniqueName: string }): Promise<unknown>;
           (name: string): {
             syncMapItems: {
-              create(options: { key: string; data: object; itemTtl: number }): Promise<unknown>;
+              create(options: { key: string; data: object; itemTtl: number }): Promise<{ revision: string }>;
               (key: string): {
                 fetch(): Promise<{ data: unknown; revision: string }>;
-                update(options: { data: object; itemTtl: number; ifMatch?: string }): Promise<unknown>;
-                remove(): Promise<boolean>;
+                update(options: { data: object; itemTtl: number; ifMatch?: string }): Promise<{ revision: string }>;
               };
             };
           };
@@ -58,32 +65,44 @@ export const IDEMPOTENCY_TTL_SECONDS = 600;
  */
 export const ABANDONED_AFTER_MS = 15_000;
 
-/** The whole time one store operation may take, resends included. */
-const OPERATION_MS = SYNC_BUDGET_MS;
-/** One attempt's share, so that a slow answer leaves time for a second. */
+/** One attempt's share of an operation, so that a slow answer leaves time for a second. */
 const ATTEMPT_MS = 700;
 const ATTEMPTS = 3;
 
-export type Claim = 'claimed' | { existing: Outcome; revision: string } | 'unavailable';
+/** The key is this request's, at this revision of its item. */
+export interface Held {
+  revision: string;
+}
 
+export type Claim = Held | { existing: Outcome; revision: string } | 'unavailable';
+
+/**
+ * Every write but the first is conditional on the revision this request
+ * last wrote (If-Match; Sync answers 54205 on a mismatch), so a write of a
+ * request that lost the key, or a resend of one that went through, can never
+ * change another request's claim.
+ */
 export interface IdempotencyStore {
   /** Claims the key for this request, or says what an earlier request with it did. */
-  claim(key: string, mine: Placing): Promise<Claim>;
-  /** Takes an abandoned claim over, only if it is still at `revision`: `lost` when another request did first. */
-  takeOver(key: string, mine: Placing, revision: string): Promise<'claimed' | 'lost' | 'unavailable'>;
+  claim(key: string, mine: Placing, withinMs: number): Promise<Claim>;
+  /** Takes a free or abandoned `placing` claim over, if it is still at `revision`: `lost` when another request did first. */
+  takeOver(key: string, mine: Placing, revision: string, withinMs: number): Promise<Held | 'lost' | 'unavailable'>;
+  /** Marks the claim `calling` just before the call is placed: after this, no other request may take it over. */
+  fence(key: string, mine: Placing, held: Held, withinMs: number): Promise<Held | 'lost' | 'unavailable'>;
   /** Records the outcome for retries, or with `undefined` frees the key (nothing was placed). */
-  settle(key: string, outcome: Outcome | undefined): Promise<'done' | 'failed'>;
+  settle(key: string, outcome: Outcome | undefined, held: Held, withinMs: number): Promise<'done' | 'failed'>;
 }
 
 const code = (error: unknown) => (error as { code?: unknown } | null)?.code;
 const status = (error: unknown) => (error as { status?: unknown } | null)?.status;
+const mismatch = (error: unknown) => code(error) === 54205 || status(error) === 412;
 
 /**
  * Every Sync request here may be resent: 54009 (HTTP 429, Sync's rate limit)
- * was not processed; a write of the same item with the same data is the
- * same write twice; a create sent twice finds its own claim (the owner) on
- * 54208; a conditional write sent twice finds the revision moved on
- * (54205) and reads who holds the claim. A refusal on the merits (4xx) is
+ * was not processed; a create sent twice finds its own claim (the owner) on
+ * 54208; a conditional write sent twice finds the revision moved on (54205)
+ * and reads whether the item now holds what it wrote; a conditional remove
+ * sent twice finds the item gone (54201). A refusal on the merits (4xx) is
  * final.
  */
 function resendSync(error: unknown): Resend {
@@ -94,30 +113,30 @@ function resendSync(error: unknown): Resend {
 }
 
 export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, serviceSid: string): IdempotencyStore {
-  /** One Sync operation with resends, in at most {@link OPERATION_MS}. */
-  const sync = <T>(work: (client: TwilioSync) => Promise<T>): Promise<T> => {
+  /** One Sync operation with resends, in at most `withinMs`. */
+  const sync = <T>(withinMs: number, work: (client: TwilioSync) => Promise<T>): Promise<T> => {
     const started = Date.now();
-    const remaining = () => OPERATION_MS - (Date.now() - started);
+    const remaining = () => withinMs - (Date.now() - started);
     return withRetries(
       () => {
-        const timeout = Math.max(Math.min(ATTEMPT_MS, remaining()), 200);
+        const timeout = Math.max(Math.min(ATTEMPT_MS, remaining()), 100);
         return withDeadline(work(twilio(timeout)), timeout + 100, 'Twilio Sync');
       },
       resendSync,
-      { attempts: ATTEMPTS, remaining, minAttemptMs: 200 },
+      { attempts: ATTEMPTS, remaining, minAttemptMs: 150 },
     );
   };
   const maps = (client: TwilioSync) => client.sync.v1.services(serviceSid).syncMaps;
   const item = (client: TwilioSync, key: string) => maps(client)(IDEMPOTENCY_MAP).syncMapItems(keyFor(key));
-  const read = async (key: string) => {
-    const found = await sync((client) => item(client, key).fetch());
+  const read = async (key: string, withinMs: number) => {
+    const found = await sync(withinMs, (client) => item(client, key).fetch());
     return { existing: found.data as Outcome, revision: String(found.revision) };
   };
-  const create = (key: string, data: Placing) =>
-    sync(async (client) => {
+  const create = (key: string, data: Placing, withinMs: number) =>
+    sync(withinMs, async (client) => {
       const items = maps(client)(IDEMPOTENCY_MAP).syncMapItems;
       try {
-        await items.create({ key: keyFor(key), data, itemTtl: IDEMPOTENCY_TTL_SECONDS });
+        return await items.create({ key: keyFor(key), data, itemTtl: IDEMPOTENCY_TTL_SECONDS });
       } catch (error) {
         // 54200: the map does not exist yet (first use on this account); 54301: another request just made it.
         if (code(error) !== 54200 && code(error) !== 20404) throw error;
@@ -126,49 +145,53 @@ export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, 
           .catch((e: unknown) => {
             if (code(e) !== 54301) throw e;
           });
-        await items.create({ key: keyFor(key), data, itemTtl: IDEMPOTENCY_TTL_SECONDS });
+        return items.create({ key: keyFor(key), data, itemTtl: IDEMPOTENCY_TTL_SECONDS });
       }
     });
-  const heldBy = (found: { existing: Outcome }, mine: Placing) => found.existing.state === 'placing' && found.existing.owner === mine.owner;
+  const ownedBy = (found: { existing: Outcome }, mine: Placing, state: Claimed['state']) =>
+    found.existing.state === state && found.existing.owner === mine.owner;
+  /** A conditional write; on a mismatch, whether the item now holds it anyway (our own resend went through). */
+  const writeIf = async (key: string, data: Outcome, held: string, withinMs: number, ours: (found: { existing: Outcome }) => boolean) => {
+    const started = Date.now();
+    try {
+      const written = await sync(withinMs, (client) => item(client, key).update({ data, itemTtl: IDEMPOTENCY_TTL_SECONDS, ifMatch: held }));
+      return { revision: String(written.revision) };
+    } catch (error) {
+      if (!mismatch(error)) return 'unavailable' as const;
+      try {
+        const found = await read(key, withinMs - (Date.now() - started));
+        return ours(found) ? { revision: found.revision } : ('lost' as const);
+      } catch {
+        return 'unavailable' as const;
+      }
+    }
+  };
 
   return {
-    async claim(key, mine) {
+    async claim(key, mine, withinMs) {
+      const started = Date.now();
       try {
-        await create(key, mine);
-        return 'claimed';
+        const created = await create(key, mine, withinMs);
+        return { revision: String(created.revision) };
       } catch (error) {
         if (code(error) !== 54208) return 'unavailable';
         try {
-          const found = await read(key);
+          const found = await read(key, withinMs - (Date.now() - started));
           // Our own create, made by an attempt whose answer was lost.
-          return heldBy(found, mine) ? 'claimed' : found;
+          return ownedBy(found, mine, 'placing') ? { revision: found.revision } : found;
         } catch {
           return 'unavailable';
         }
       }
     },
-    async takeOver(key, mine, revision) {
-      try {
-        await sync((client) => item(client, key).update({ data: mine, itemTtl: IDEMPOTENCY_TTL_SECONDS, ifMatch: revision }));
-        return 'claimed';
-      } catch (error) {
-        if (code(error) !== 54205 && status(error) !== 412) return 'unavailable';
-        try {
-          return heldBy(await read(key), mine) ? 'claimed' : 'lost';
-        } catch {
-          return 'unavailable';
-        }
-      }
-    },
-    async settle(key, outcome) {
-      try {
-        if (outcome) await sync((client) => item(client, key).update({ data: outcome, itemTtl: IDEMPOTENCY_TTL_SECONDS }));
-        else await sync((client) => item(client, key).remove());
-        return 'done';
-      } catch (error) {
-        // A key already gone is freed.
-        return !outcome && code(error) === 54201 ? 'done' : 'failed';
-      }
+    takeOver: (key, mine, revision, withinMs) => writeIf(key, mine, revision, withinMs, (found) => ownedBy(found, mine, 'placing')),
+    fence: (key, mine, held, withinMs) =>
+      writeIf(key, { ...mine, state: 'calling' }, held.revision, withinMs, (found) => ownedBy(found, mine, 'calling')),
+    async settle(key, outcome, held, withinMs) {
+      const data = outcome ?? { state: 'free' };
+      const same = (found: { existing: Outcome }) => JSON.stringify(found.existing) === JSON.stringify(data);
+      const written = await writeIf(key, data, held.revision, withinMs, same);
+      return typeof written === 'object' ? 'done' : 'failed';
     },
   };
 }

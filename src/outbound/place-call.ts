@@ -14,18 +14,14 @@ import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import { Budget } from '../util/budget';
 import type { LogFields } from '../util/log';
 import { placementFor, withStatusCallbacks } from './call-options';
-import { randomUUID } from 'node:crypto';
-import { answerEarlier } from './earlier-request';
-import { Placing, syncIdempotencyStore } from './idempotency';
+import { unavailable } from './earlier-request';
+import { FENCE_MS, oncePerKey, PlaceResult, SETTLE_MS } from './once-per-key';
 import { RequestError } from '../api/parameters';
 import { readOutboundRequest } from './request';
 import { openSession } from './session';
 import { readOutboundSettings } from './settings';
 import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from './steps';
 import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../twilio/calls';
-
-/** The Functions service's own Sync service, which Runtime.getSync() also uses. */
-const SYNC_SERVICE = 'default';
 
 /**
  * Route and request, checked against the configuration before anything is
@@ -63,9 +59,15 @@ export function prepare(
 type Placement = { sid: string; status: string } | (Stop & { uncertain?: { sessionClosed: boolean } });
 
 /** Places the Twilio call into the session. */
-async function placeCall(prepared: Prepared, connectUrl: string, deps: OutboundDependencies, budget: Budget): Promise<Placement> {
+async function placeCall(
+  prepared: Prepared,
+  connectUrl: string,
+  deps: OutboundDependencies,
+  budget: Budget,
+  after: number,
+): Promise<Placement> {
   const { liveKit, settings, request, service } = prepared;
-  const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200, 500);
+  const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200 + after, 500);
   const params = callCreateParams({
     to: request.to,
     from: request.from,
@@ -86,10 +88,14 @@ async function placeCall(prepared: Prepared, connectUrl: string, deps: OutboundD
       participantRemoved: removal,
     };
     if (!failure.uncertain) return { reply: failureReply(failure), fields };
-    // Twilio may have created the call before its answer was lost: say exactly what is known.
+    // Twilio may have created the call before its answer was lost, or despite its 5xx: say exactly what is known.
+    const what =
+      failure.error.code === 'twilio-timeout'
+        ? 'Twilio did not answer in time'
+        : `Twilio answered with an error (${failure.error.twilioCode})`;
     const message = sessionClosed
-      ? 'Twilio did not answer in time. The call may have been created anyway; its LiveKit session was closed, so it cannot reach an agent'
-      : 'Twilio did not answer in time. The call may have been created, and its LiveKit session could not be closed, so it may still connect to the agent';
+      ? `${what}. The call may have been created anyway; its LiveKit session was closed, so it cannot reach an agent`
+      : `${what}. The call may have been created, and its LiveKit session could not be closed, so it may still connect to the agent`;
     return { reply: errorReply(failure.status, { ...failure.error, message, callMayExist: true }), fields, uncertain: { sessionClosed } };
   }
 }
@@ -133,43 +139,16 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
   line.route = prepared.settings.route;
 
   const key = request.idempotencyKey;
-  const store = key ? syncIdempotencyStore(deps.twilio, SYNC_SERVICE) : undefined;
-  if (key && store) {
-    const mine: Placing = {
-      state: 'placing',
-      owner: randomUUID(),
-      at: deps.now(),
-      room: request.roomName,
-      identity: request.participantIdentity,
-    };
-    const claim = await store.claim(key, mine);
-    if (claim === 'unavailable') {
-      const message = 'The IdempotencyKey could not be checked (Twilio Sync did not answer); no call was placed';
-      return finish({
-        reply: errorReply(503, { code: 'idempotency-unavailable', field: 'IdempotencyKey', message }),
-        fields: { outcome: 'idempotency-unavailable' },
-      });
-    }
-    if (claim !== 'claimed') {
-      // The room this request would have made never existed: only an earlier one's goes in the log.
-      const earlier = await answerEarlier(claim, key, mine, store, { prepared, deps, budget });
-      if (earlier !== 'proceed') return finish(earlier);
-    }
-  }
-  line.room = request.roomName;
-
-  const placed = await sessionAndCall(prepared, deps, budget);
-  if ('reply' in placed) {
-    const freed = key && (await store?.settle(key, placed.uncertain ? { state: 'uncertain', ...placed.uncertain } : undefined));
-    return finish({ ...placed, fields: { ...placed.fields, idempotencyRecord: freed || undefined } });
-  }
-  line.callSid = placed.body.callSid;
-  // Should this fail, a retry replays from the room, where the call's binding is (./earlier-request).
-  const recorded = key && (await store?.settle(key, { state: 'placed', body: placed.body }));
-  return finish({
-    reply: jsonReply(200, placed.body),
-    fields: { outcome: 'placed', ...placed.fields, idempotencyRecord: recorded || undefined },
-  });
+  const placeIt = async (beforeCall?: () => Promise<boolean>): Promise<PlaceResult> => {
+    // Only a request that goes on to place a call logs its room: a replayed or refused one's never existed.
+    line.room = request.roomName;
+    const placed = await sessionAndCall(prepared, deps, budget, beforeCall);
+    if ('reply' in placed) return placed;
+    return { reply: jsonReply(200, placed.body), fields: { outcome: 'placed', ...placed.fields }, placed: placed.body };
+  };
+  const result = key ? await oncePerKey(key, prepared, deps, budget, placeIt) : await placeIt();
+  if (result.placed) line.callSid = result.placed.callSid;
+  return finish(result);
 }
 
 /** Opens the session, places the call into it, and tells the participant its call SID. */
@@ -177,16 +156,26 @@ export async function sessionAndCall(
   first: Prepared,
   deps: OutboundDependencies,
   budget: Budget,
+  /** Asked once the session is open: false, and no call is placed (an IdempotencyKey's fence failed). */
+  beforeCall?: () => Promise<boolean>,
 ): Promise<Placed | (Stop & { uncertain?: { sessionClosed: boolean } })> {
-  const session = await openSession(first, deps, budget);
+  // Kept back after the session: the fence and the outcome's record, for a keyed request.
+  const after = beforeCall ? FENCE_MS + SETTLE_MS : 0;
+  const session = await openSession(first, deps, budget, after);
   if ('reply' in session) return session;
   const { prepared, connectUrl, abandoned } = session;
-  const call = await placeCall(prepared, connectUrl, deps, budget);
+  if (beforeCall && !(await beforeCall())) {
+    const removed = await deps
+      .rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200))
+      .removeParticipant(prepared.request.roomName, prepared.request.participantIdentity);
+    return { ...unavailable(), fields: { outcome: 'idempotency-unavailable', participantRemoved: removed } };
+  }
+  const call = await placeCall(prepared, connectUrl, deps, budget, after);
   if ('reply' in call) return { ...call, fields: { ...call.fields, abandonedSession: abandoned } };
   // The connector response carries no call SID; the agent learns it here. Resent on a passing
   // failure (../livekit/rooms); if it still fails, the call's first status callback writes it.
   const { request } = prepared;
-  const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
+  const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100 + after, 200));
   const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(prepared, call.sid));
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
   return { body, fields: { callSidAttribute: tagged, abandonedSession: abandoned } };

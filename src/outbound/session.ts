@@ -48,8 +48,10 @@ function connectRequest({ settings, request, service }: Prepared): ConnectReques
 }
 
 /** Opens the connector session; its stream URL, or the reply saying why not. */
-export async function openSession(prepared: Prepared, deps: OutboundDependencies, budget: Budget): Promise<Session | Stop> {
-  const liveKitUntil = budget.elapsed() + Math.min(prepared.liveKit.timeoutMs, LIVEKIT_BUDGET_MS);
+export async function openSession(prepared: Prepared, deps: OutboundDependencies, budget: Budget, after = 0): Promise<Session | Stop> {
+  // LiveKit's share, leaving Twilio its least (500 ms), the tag and what the caller keeps back `after`.
+  const share = Math.min(prepared.liveKit.timeoutMs, LIVEKIT_BUDGET_MS, budget.remaining() - 500 - 300 - after);
+  const liveKitUntil = budget.elapsed() + Math.max(share, 250);
   const connect = (p: Prepared) =>
     deps.connector({ ...p.liveKit, timeoutMs: Math.max(liveKitUntil - budget.elapsed(), 1) })(connectRequest(p));
   try {
@@ -64,14 +66,17 @@ export async function openSession(prepared: Prepared, deps: OutboundDependencies
         ...prepared,
         request: { ...prepared.request, participantIdentity: resentIdentity(prepared.request.participantIdentity) },
       };
-      try {
-        const connectUrl = await connect(fresh);
-        const abandoned = await deps
+      // The first session, if LiveKit made it, will never be streamed into: removed either way.
+      const dropFirst = () =>
+        deps
           .rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 200, 100))
           .removeParticipant(prepared.request.roomName, prepared.request.participantIdentity);
-        return { connectUrl, prepared: fresh, abandoned };
+      try {
+        const connectUrl = await connect(fresh);
+        return { connectUrl, prepared: fresh, abandoned: await dropFirst() };
       } catch (again) {
-        return sessionFailed(again instanceof LiveKitError ? again : failure, deps, fresh, budget);
+        const stop = await sessionFailed(again instanceof LiveKitError ? again : failure, deps, fresh, budget);
+        return { ...stop, fields: { ...stop.fields, abandonedSession: await dropFirst() } };
       }
     }
     return sessionFailed(failure, deps, prepared, budget);

@@ -9,6 +9,7 @@ import type { LiveKitSettings } from '../config/settings';
 import { ConnectTwilioCall, liveKitConnector } from '../livekit/connector';
 import { LiveKitRooms, liveKitRooms } from '../livekit/rooms';
 import type { HttpReply } from '../twilio/reply';
+import type { ServiceFacts } from '../twilio/service';
 import { LogFields, logLine } from '../util/log';
 import type { TwilioSync } from './idempotency';
 import type { OutboundRequest } from './request';
@@ -41,15 +42,6 @@ export type TwilioClient = TwilioCalls & TwilioSync;
 export interface Stop {
   reply: HttpReply;
   fields: LogFields;
-}
-
-/** What placing a call needs of the service itself, read once where the request enters. */
-export interface ServiceFacts {
-  accountSid: string;
-  /** Keys the call bindings (../twilio/call-binding); '' when the service has none. */
-  authToken: string;
-  /** Where Twilio reaches this service, for the status callbacks (../twilio/public-url). */
-  origin: string;
 }
 
 /** Settings, route and request, all checked before anything is created anywhere. */

@@ -30,10 +30,12 @@ import type { LoadedRoutes } from '../config/routes';
 import { Budget } from '../util/budget';
 import { clean } from '../util/sanitize';
 import { BINDING_ATTRIBUTE, bindingAttributes } from '../twilio/call-binding';
-import { serviceFacts } from '../outbound/config';
+import { serviceFacts } from '../twilio/service';
+import { followTransfer } from '../transfer/follow-status';
+import type { TwilioFor } from '../twilio/calls';
 
 /** Query parameters the service puts in the status callback URLs it gives Twilio. */
-export const STATUS_QUERY = ['room', 'identity', 'route'] as const;
+export const STATUS_QUERY = ['room', 'identity', 'route', 'callerRoom'] as const;
 
 const ROOM_OP_MS = 1000;
 /** Read-backs after a status write; each one that restores the status is followed by another. */
@@ -45,6 +47,8 @@ export interface StatusDependencies {
   rooms: (settings: LiveKitSettings, timeoutMs: number) => LiveKitRooms;
   log: (fields: LogFields, level: 'info' | 'error') => void;
   routes: () => LoadedRoutes;
+  /** Ends the other leg of a warm transfer (../transfer/follow-status). */
+  twilio: TwilioFor;
 }
 
 const ANSWERED_BY = /^(human|machine_start|machine_end_beep|machine_end_silence|machine_end_other|fax|unknown)$/;
@@ -55,13 +59,16 @@ interface Participant {
   identity: string;
   /** The route, when the (signed) callback URL names it: the call is one outbound placed. */
   route?: string;
+  /** A warm transfer's person: the caller's room, which they are brought into. */
+  callerRoom?: string;
 }
 
 function participantOf(env: Env, event: Record<string, unknown>, routes: LoadedRoutes): Participant | undefined {
   const room = clean(event.room, 128);
   const identity = clean(event.identity, 128);
   const route = clean(event.route, 64);
-  if (room && identity) return { room, identity, ...(route ? { route } : {}) };
+  const callerRoom = clean(event.callerRoom, 128);
+  if (room && identity) return { room, identity, ...(route ? { route } : {}), ...(callerRoom ? { callerRoom } : {}) };
   if (clean(event.Direction, 32) !== 'inbound') return undefined;
   const inbound = readInboundSettings(env);
   const call = readInboundCall(event);
@@ -153,19 +160,20 @@ async function apply(
   participant: Participant,
   callback: Callback,
   changes: Record<string, string>,
-  current: Record<string, string>,
+  current: ParticipantState,
   budget: Budget,
 ): Promise<LogFields> {
   const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
-  if (attributes !== 'done') return { outcome: attributes === 'not-found' ? 'unknown-participant' : 'livekit-failed', attributes };
-  const settled = changes['twilio.callStatus'] ? await settle(rooms, participant, budget) : undefined;
+  if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes };
+  const settled = changes['twilio.callStatus'] && attributes === 'done' ? await settle(rooms, participant, budget) : undefined;
   const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
-  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy']) return { outcome: 'updated', attributes, bound };
+  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy'])
+    return { outcome: attributes === 'done' ? 'updated' : 'livekit-failed', attributes, bound };
   // A hidden or departed participant's attributes may reach nobody; the
   // data message reaches whoever is in the room, the agent included.
   const message = JSON.stringify({
     callSid: callback.callSid,
-    status: changes['twilio.callStatus'] ?? current['twilio.callStatus'] ?? '',
+    status: changes['twilio.callStatus'] ?? current.attributes['twilio.callStatus'] ?? '',
     detail: callback.twilioStatus || undefined,
     answeredBy: callback.amd || undefined,
     sipResponseCode: callback.sipResponseCode || undefined,
@@ -177,12 +185,14 @@ async function apply(
   // answered, or the caller heard the fallback while LiveKit answered too
   // late) would otherwise wait, with its agent, for LiveKit's timeout; one
   // whose stream ran leaves by itself when the stream ends.
-  const streamed = typeof settled === 'object' && settled.publishing;
+  const streamed = typeof settled === 'object' ? settled.publishing : current.publishing;
   const removed =
     changes['twilio.callStatus'] === 'hangup' && !streamed
       ? await rooms.removeParticipant(participant.room, participant.identity)
       : undefined;
-  return { outcome: 'updated', attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed, bound };
+  // What reached the room, said as it is: the attributes, or only the data message, or nothing.
+  const outcome = attributes === 'done' ? 'updated' : dataMessage === 'done' ? 'attributes-failed' : 'livekit-failed';
+  return { outcome, attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed, bound };
 }
 
 /**
@@ -192,6 +202,19 @@ async function apply(
  * callback of the call, and its settle step, write the furthest stage anew.
  */
 const notWritten = () => jsonReply(503, { outcome: 'livekit-failed' });
+
+/** The participant where the URL says, or for a warm transfer's person after the join, in the caller's room. */
+async function locate(
+  rooms: LiveKitRooms,
+  participant: Participant,
+): Promise<{ room: string; state: ParticipantState | 'failed' } | undefined> {
+  for (const room of [participant.room, participant.callerRoom]) {
+    if (!room) continue;
+    const state = await rooms.getParticipant(room, participant.identity);
+    if (state !== 'not-found') return { room, state };
+  }
+  return undefined;
+}
 
 export async function reflectCallStatus(env: Env, event: Record<string, unknown>, deps: StatusDependencies): Promise<HttpReply> {
   const budget = new Budget(STATUS_BUDGET_MS);
@@ -227,12 +250,24 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   if (!callback.status && !callback.amd) return done({ outcome: 'ignored', reason: 'no status or AnsweredBy' });
 
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
-  const current = await rooms.getParticipant(participant.room, participant.identity);
-  if (current === 'not-found') return done({ outcome: 'unknown-participant' });
+  const transfer = await followTransfer(
+    { rooms, twilio: deps.twilio, authToken: serviceFacts(env).authToken },
+    participant,
+    callback.callSid,
+    callback.status,
+  );
+  Object.assign(line, transfer);
+  // Moved into the caller's room, a person keeps their identity.
+  const found = await locate(rooms, participant);
+  if (!found) return done({ outcome: 'unknown-participant' });
+  const current = found.state;
+  Object.assign(participant, { room: found.room });
   if (current === 'failed') return done({ outcome: 'livekit-failed' }, 'error', notWritten());
+  // A person's leg is bound by /consult itself: no binding is written for it here.
+  const binding = participant.callerRoom ? {} : bindingFor(env, participant, callback.callSid);
 
-  const changes = changesFor(callback, current.attributes, bindingFor(env, participant, callback.callSid));
+  const changes = changesFor(callback, current.attributes, binding);
   if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy'] && !changes[BINDING_ATTRIBUTE]) return done({ outcome: 'unchanged' });
-  const applied = await apply(rooms, participant, callback, changes, current.attributes, budget);
+  const applied = await apply(rooms, participant, callback, changes, current, budget);
   return applied.outcome === 'livekit-failed' ? done(applied, 'error', notWritten()) : done(applied);
 }

@@ -20,17 +20,34 @@ export interface BoundCall {
   /** The Studio flow the call returns to, or ''. */
   flowSid: string;
   route: string;
+  /**
+   * Which leg of the room's call this is: the caller's (the call the room
+   * was made for), or a person brought in for a warm transfer. Bound too, so
+   * that an agent cannot make the person's leg pass for the caller's.
+   */
+  role?: LegRole;
 }
 
+export type LegRole = 'caller' | 'person';
+
+export const ROLE_ATTRIBUTE = 'twilio.role';
+
 export function callBinding(authToken: string, call: BoundCall): string {
-  const text = ['livekit-twilio-call', call.room, call.identity, call.callSid, call.accountSid, call.flowSid, call.route].join('\n');
+  const facts = ['livekit-twilio-call', call.room, call.identity, call.callSid, call.accountSid, call.flowSid, call.route];
+  // The caller's leg binds as it always has, so calls connected before legs existed stay controllable.
+  if (call.role === 'person') facts.push('person');
+  const text = facts.join('\n');
   return createHmac('sha256', authToken).update(text).digest('base64url');
 }
 
 /** What binds a call to its participant: the binding, and the Studio flow when there is one. None without an auth token. */
 export function bindingAttributes(authToken: string, call: BoundCall): Record<string, string> {
   if (!authToken || !call.callSid) return {};
-  return { [BINDING_ATTRIBUTE]: callBinding(authToken, call), ...(call.flowSid ? { 'twilio.flowSid': call.flowSid } : {}) };
+  return {
+    [BINDING_ATTRIBUTE]: callBinding(authToken, call),
+    ...(call.flowSid ? { 'twilio.flowSid': call.flowSid } : {}),
+    ...(call.role === 'person' ? { [ROLE_ATTRIBUTE]: 'person' } : {}),
+  };
 }
 
 export function isBound(authToken: string, call: BoundCall, binding: string | undefined): boolean {

@@ -5,6 +5,7 @@
  */
 import { DeadlineError, withDeadline } from '../util/deadline';
 import { Resend, withRetries } from '../util/retry';
+import { neverConnected } from '../util/socket-errors';
 import { ApiError, errorReply, HttpReply, retryLaterReply } from './reply';
 import type { CallOptions } from '../outbound/request';
 
@@ -92,11 +93,12 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
         error: { code: known.code, message: known.message, field: known.field, twilioCode: e.code, moreInfo },
       };
     }
-    return {
-      status: 502,
-      uncertain: false,
-      error: { code: 'twilio-error', message: `Twilio refused the call (error ${e.code})`, twilioCode: e.code, moreInfo },
-    };
+    // A 5xx does not say the request was not acted on: the call may exist, or the update may have happened.
+    const uncertain = e.status >= 500;
+    const message = uncertain
+      ? `Twilio answered HTTP ${e.status} (error ${e.code}); the request may have been carried out anyway`
+      : `Twilio refused the call (error ${e.code})`;
+    return { status: 502, uncertain, error: { code: 'twilio-error', message, twilioCode: e.code, moreInfo } };
   }
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
@@ -127,9 +129,6 @@ export type TwilioFor = (timeoutMs: number) => TwilioCalls;
 const ATTEMPTS = 3;
 const MIN_ATTEMPT_MS = 300;
 
-/** Socket errors raised before a connection exists, so before Twilio could have seen anything. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /**
  * Whether a failed Calls request may be sent again.
  *
@@ -144,7 +143,7 @@ const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOS
 export function resendCalls(error: unknown, repeatable: boolean): Resend {
   const e = error as { status?: unknown; code?: unknown } | null;
   if (e?.status === 429 || e?.code === 20429) return {};
-  if (typeof e?.code === 'string' && NEVER_CONNECTED.has(e.code)) return {};
+  if (neverConnected(error)) return {};
   if (repeatable && typeof e?.status === 'number' && e.status >= 500) return {};
   return false;
 }

@@ -9,8 +9,3 @@
 export function own<V>(record: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
   return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }
-
-/** Whether `key` is one of the record's own keys. */
-export function hasOwn(record: object, key: string): boolean {
-  return Object.hasOwn(record, key);
-}

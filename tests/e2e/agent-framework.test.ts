@@ -27,7 +27,7 @@ const TSC = path.join(NODE_CLIENT, 'node_modules', 'typescript', 'bin', 'tsc');
 const FLOW_SID = 'FW' + 'ef'.repeat(16);
 const TARGET_UNKNOWN = 'Nothing was done: No transfer target named support is configured for this call; the targets are: billing.';
 
-const { twilioApi, server } = useServiceWithApis({
+const { liveKit, twilioApi, server } = useServiceWithApis({
   AGENT_NAMES: 'support-agent',
   TRANSFER_TARGETS: 'billing=+14155550111',
   OUTBOUND_CALLER_IDS: '+14155550100',
@@ -40,6 +40,36 @@ async function liveCall(n: number, studio = false): Promise<string> {
   expect(reply.body).toContain('<Stream');
   twilioApi.setCallStatus(callSid(n), 'in-progress');
   return `call-${callSid(n)}`;
+}
+
+/**
+ * Twilio's part in a warm transfer, while a runner waits for it: each person
+ * the service calls answers, /consult is asked what they do (they press 1),
+ * and their stream starts in the consult room.
+ */
+function answerPeople(): { stop: () => Promise<void> } {
+  let running = true;
+  const answered = new Set<string>();
+  const loop = (async () => {
+    while (running) {
+      for (const call of twilioApi.calls.filter((c) => String(c.params.Twiml ?? '').includes('/consult') && !answered.has(c.sid))) {
+        answered.add(call.sid);
+        twilioApi.setCallStatus(call.sid, 'in-progress');
+        const root = parseTwiml(String(call.params.Twiml));
+        const url = (find(root, 'Redirect')?.text ?? find(root, 'Gather')!.attributes.action)!;
+        const params = { CallSid: call.sid, AccountSid: ACCOUNT_SID, To: String(call.params.To), Digits: '1' };
+        const reply = await server.postTo(url, params, { authToken: AUTH_TOKEN });
+        if (reply.body.includes('<Stream')) liveKit.startStream(`${new URL(url).searchParams.get('room')}-consult`, 'human-billing');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
 const updates = (n: number) => twilioApi.updates.filter((u) => u.callSid === callSid(n)).map((u) => u.params);
@@ -88,11 +118,12 @@ describe('clients/node inside @livekit/agents 1.9', () => {
         { tool: 'transfer_call', args: { target: 'billing', message: null }, room: rooms.transfer },
         { tool: 'transfer_call', args: { target: 'support', message: 'One moment.' }, room: rooms.refused },
         { tool: 'return_to_menu', args: { result: 'resolved', orderId: null }, room: studio },
-        { tool: 'consult_human', args: { target: 'billing' }, room: consult },
-        { tool: 'cancel_consult', args: {}, room: consult },
+        { tool: 'warm_transfer', args: { target: 'billing', brief: 'A caller needs a refund.' }, room: consult },
       ],
     };
+    const twilio = answerPeople();
     const ran = await runCommand(process.execPath, ['test/esm/dist/run-tools.js', JSON.stringify(plan)], NODE_CLIENT, UNSET, 120_000);
+    await twilio.stop();
     const { envAtImport, schemas, results } = resultsOf(ran);
     // The run's time through the pipeline, and the part of it spent waiting for call-control.
     console.log(JSON.stringify({ node: results.map((r: { tool: string; ms: number; httpMs: number }) => [r.tool, r.ms, r.httpMs]) }));
@@ -116,8 +147,10 @@ describe('clients/node inside @livekit/agents 1.9', () => {
         result: { type: 'string', enum: ['resolved', 'unresolved'] },
         orderId: { type: ['string', 'null'], description: 'the order the caller asked about; null if none' },
       }),
-      consult_human: schema({ target }),
-      cancel_consult: schema({}),
+      warm_transfer: schema({
+        target: { ...target, description: 'who to bring in' },
+        brief: { type: ['string', 'null'], description: 'one or two sentences the person hears before joining; null for none' },
+      }),
     });
 
     expect(results.map((r: Record<string, unknown>) => ({ ...r, ms: typeof r.ms, httpMs: typeof r.httpMs }))).toEqual(
@@ -136,8 +169,12 @@ describe('clients/node inside @livekit/agents 1.9', () => {
           output: '"The caller is back in the menu."',
           isError: false,
         },
-        { tool: 'consult_human', arguments: '{"target":"billing"}', output: '"Calling billing into a side room."', isError: false },
-        { tool: 'cancel_consult', arguments: '{}', output: '"The consult call is cancelled."', isError: false },
+        {
+          tool: 'warm_transfer',
+          arguments: '{"target":"billing","brief":"A caller needs a refund."}',
+          output: '"billing has joined the call. Say goodbye to both; the call goes on without you."',
+          isError: false,
+        },
       ].map((r) => ({ ...r, nameWhenBuilt: null, ms: 'number', httpMs: 'number' })),
     );
 
@@ -147,7 +184,11 @@ describe('clients/node inside @livekit/agents 1.9', () => {
     expect(updates(3)).toEqual([]);
     expect(returnQuery(4)).toEqual({ FlowEvent: 'return', ConnectorResult: 'resolved' });
     expect(twilioApi.calls.map((c) => c.params.To)).toEqual(['+14155550111']);
-    expect(placedUpdates()).toEqual([{ Status: 'completed' }]);
+    // The person pressed 1 after the brief, and was moved into the caller's room.
+    const personTwiml = parseTwiml(String(twilioApi.calls[0]!.params.Twiml));
+    expect(find(find(personTwiml, 'Gather')!, 'Say')!.text).toBe('A caller needs a refund. Press 1 to take this call.');
+    expect(liveKit.rooms.get(consult)!.has('human-billing')).toBe(true);
+    expect(placedUpdates()).toEqual([]);
     expect(updates(5)).toEqual([]);
   }, 240_000);
 });
@@ -164,17 +205,18 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
         { tool: 'transfer_call', arguments: '{"target":"billing","message":null}', room: rooms.transfer },
         { tool: 'transfer_call', arguments: '{"target":"support"}', room: rooms.refused },
         { tool: 'return_to_menu', arguments: '{"result":"unresolved","order_id":"A-17"}', room: studio },
-        { tool: 'consult_human', arguments: '{"target":"billing"}', room: consult },
-        { tool: 'cancel_consult', arguments: '{}', room: consult },
+        { tool: 'warm_transfer', arguments: '{"target":"billing","brief":null}', room: consult },
       ],
     };
     const runner = path.join(ROOT, 'tests', 'fixtures', 'python-agents', 'run_tools.py');
+    const twilio = answerPeople();
     const ran = await runCommand('python3', ['-B', runner, JSON.stringify(plan)], ROOT, UNSET);
+    await twilio.stop();
     const { envAtImport, tools, outsideJob, results } = resultsOf(ran);
     console.log(JSON.stringify({ python: results.map((r: { tool: string; ms: number }) => [r.tool, r.ms]) }));
 
     expect(envAtImport).toEqual([]);
-    expect(tools).toEqual(['cancel_consult', 'consult_human', 'end_call', 'return_to_menu', 'transfer_call']);
+    expect(tools).toEqual(['end_call', 'return_to_menu', 'transfer_call', 'warm_transfer']);
     // No job: get_job_context() raises, which the framework reports as its internal error.
     expect(outsideJob).toEqual({ output: 'An internal error occurred', isError: true });
     expect(results.map((r: Record<string, unknown>) => ({ ...r, ms: typeof r.ms }))).toEqual(
@@ -183,8 +225,11 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
         { tool: 'transfer_call', output: 'The caller is being connected to billing.', isError: false },
         { tool: 'transfer_call', output: TARGET_UNKNOWN, isError: true },
         { tool: 'return_to_menu', output: 'The caller is back in the menu.', isError: false },
-        { tool: 'consult_human', output: 'Calling billing into a side room.', isError: false },
-        { tool: 'cancel_consult', output: 'The consult call is cancelled.', isError: false },
+        {
+          tool: 'warm_transfer',
+          output: 'billing has joined the call. Say goodbye to both; the call goes on without you.',
+          isError: false,
+        },
       ].map((r) => ({ ...r, ms: 'number' })),
     );
 
@@ -193,7 +238,8 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
     expect(updates(13)).toEqual([]);
     expect(returnQuery(14)).toEqual({ FlowEvent: 'return', ConnectorResult: 'unresolved', orderId: 'A-17' });
     expect(twilioApi.calls.map((c) => c.params.To)).toEqual(['+14155550111']);
-    expect(placedUpdates()).toEqual([{ Status: 'completed' }]);
+    expect(liveKit.rooms.get(consult)!.has('human-billing')).toBe(true);
+    expect(placedUpdates()).toEqual([]);
     expect(updates(15)).toEqual([]);
   }, 120_000);
 });

@@ -69,6 +69,7 @@ describe.each([
     expect(uploaded).toEqual([
       'asset /routes.json private',
       'function /call-control public',
+      'function /consult protected',
       'function /incoming public',
       'function /outbound protected',
       'function /status protected',

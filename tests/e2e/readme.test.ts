@@ -1,13 +1,16 @@
 /**
- * The README's commands, run as written. Every `npm` line of its shell blocks
- * is extracted; in a fresh copy of the project `.env` is made as "Try it in
- * five minutes" says (`cp .env.example .env`, then the README's own values),
+ * The documentation's commands, run as written. Every `npm` and `cp` line of
+ * the shell blocks in README.md and in docs/*.md is extracted; in a fresh
+ * copy of the project `.env` is made as the README's "Try it in five
+ * minutes" says (`cp .env.example .env`, then the README's own values),
  * `npm start` serves it on port 3000, and each command runs against it.
  * LiveKit and Twilio are the stand-ins, built with the README's credentials;
  * only LIVEKIT_URL points at the LiveKit stand-in instead of the cloud.
+ * The links between the pages are checked too: each names a file that
+ * exists and, after `#`, a heading (or `<a id>`) that page has.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LiveKitStandIn } from '../support/livekit-stand-in';
 import { copyProject, runCommand } from '../support/project-copy';
@@ -16,12 +19,27 @@ import { TwilioStandIn } from '../support/twilio-stand-in';
 
 jest.setTimeout(120_000);
 
-const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const blocks = (lang: string) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
-const commands = blocks('sh')
-  .flatMap((block) => block.split('\n'))
-  .map((line) => line.trim())
-  .filter((line) => /^(npm|cp) /.test(line));
+/** README.md and every page under docs/, by path from the project root. */
+const PAGES = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`),
+];
+const text = (page: string) => readFileSync(path.join(ROOT, page), 'utf8');
+const blocksOf = (markdown: string, lang: string) =>
+  [...markdown.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+/** Each command once, however many pages show it. */
+const commands = [
+  ...new Set(
+    PAGES.flatMap((page) => blocksOf(text(page), 'sh'))
+      .flatMap((block) => block.split('\n'))
+      .map((line) => line.trim())
+      .filter((line) => /^(npm|cp) /.test(line)),
+  ),
+];
+const blocks = (lang: string) => blocksOf(text('README.md'), lang);
 
 /** The README's `.env` values, as a reader would copy them. */
 const readmeEnv = Object.fromEntries(
@@ -38,6 +56,37 @@ const HANDLED: Record<string, string> = {
   'npm start': 'the harness runs it, in the background, before the other commands',
 };
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, each space a hyphen. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+const withoutCode = (markdown: string) => markdown.replace(/```[\s\S]*?```/g, '');
+
+/** The anchors a page has: its headings' (a repeated one numbered, as GitHub does) and its `<a id>`s. */
+function anchorsOf(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const [, heading] of withoutCode(markdown).matchAll(/^#{1,6} +(.+?)\s*$/gm)) {
+    const base = slug(heading!);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n ? `${base}-${n}` : base);
+  }
+  for (const [, id] of withoutCode(markdown).matchAll(/<a id="([^"]+)"><\/a>/g)) anchors.add(id!);
+  return anchors;
+}
+
+/** Every link of every page that stays in the project: `file`, `file#anchor` or `#anchor`. */
+const links = PAGES.flatMap((page) =>
+  [...withoutCode(text(page)).matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((target) => !/^[a-z]+:/i.test(target))
+    .map((target) => ({ page, target })),
+);
+
 const liveKit = new LiveKitStandIn(readmeEnv.LIVEKIT_API_KEY, readmeEnv.LIVEKIT_API_SECRET);
 const twilioApi = new TwilioStandIn(readmeEnv.ACCOUNT_SID!, readmeEnv.AUTH_TOKEN!);
 let dir = '';
@@ -47,7 +96,7 @@ beforeAll(async () => {
   await liveKit.start();
   await twilioApi.start({ tls: true });
   dir = copyProject();
-  // `cp .env.example .env` runs as a README command below; the values go in after it.
+  // `cp .env.example .env` is the README's first step, run here; the values go in after it.
   const copy = await runCommand('sh', ['-c', 'cp .env.example .env'], dir);
   expect(copy.status).toBe(0);
   let env = readFileSync(path.join(dir, '.env'), 'utf8');
@@ -86,8 +135,8 @@ afterAll(async () => {
   await twilioApi.stop();
 });
 
-describe('README commands, as written', () => {
-  test('the README has the commands this suite expects to run', () => {
+describe('the commands of the README and docs/, as written', () => {
+  test('the pages have the commands this suite expects to run', () => {
     expect(commands).toEqual(
       expect.arrayContaining([
         'cp .env.example .env',
@@ -108,6 +157,21 @@ describe('README commands, as written', () => {
         'OUTBOUND_CALLER_IDS',
       ]),
     );
+  });
+
+  test('every command the suite handles itself is still on a page', () => {
+    expect(Object.keys(HANDLED).filter((c) => !commands.includes(c))).toEqual([]);
+  });
+
+  test('every link between the pages lands on a file, and on a heading that page has', () => {
+    expect(links.length).toBeGreaterThan(20);
+    const broken = links.filter(({ page, target }) => {
+      const [file, anchor] = target.split('#');
+      const resolved = file ? path.normalize(path.join(path.dirname(page), file)) : page;
+      if (!existsSync(path.join(ROOT, resolved))) return true;
+      return anchor !== undefined && resolved.endsWith('.md') && !anchorsOf(text(resolved)).has(anchor);
+    });
+    expect(broken).toEqual([]);
   });
 
   const runnable = commands.filter((c) => !(c in HANDLED) && c !== 'cp .env.example .env');

@@ -151,6 +151,8 @@ describe('the idempotency record never wedges', () => {
   }, 15_000);
 
   test('Sync failing as the outcome is recorded: the call is placed once, and a retry replays it from the room', async () => {
+    // The fence before the call goes through; every write of the outcome after it fails.
+    twilioApi.sync.fail('update', null);
     twilioApi.sync.fail('update', { status: 503, code: 20503 }, 10);
     const first = await post({ To: '+14155550123', IdempotencyKey: 'lost-outcome' });
     expect(first.status).toBe(200);
@@ -185,4 +187,64 @@ describe('the idempotency record never wedges', () => {
     expect(new Set(placed.map((r) => r.json.callSid)).size).toBe(1);
     for (const reply of replies.filter((r) => r.status !== 200)) expect(reply.json.error.code).toBe('request-in-progress');
   });
+});
+
+describe('once a call may exist, no retry places another', () => {
+  const item = (key: string) => twilioApi.sync.maps.get('livekit-outbound-requests')?.get(`key:${key}`);
+  beforeEach(() => void twilioApi.sync.maps.set('livekit-outbound-requests', new Map()));
+  const abandon = (key: string) => ((item(key)!.data as { at: number }).at -= 20_000);
+
+  test('Twilio timed out (the call may exist) and its record failed: a retry long after is told so, never a second call', async () => {
+    twilioApi.behaviour = { kind: 'hang' };
+    twilioApi.sync.fail('update', null); // the fence
+    twilioApi.sync.fail('update', { status: 503, code: 20503 }, 10);
+    const first = await post({ To: '+14155550123', IdempotencyKey: 'timed-out' }, { TWILIO_TIMEOUT_MS: '800' });
+    expect(first.json.error.code).toBe('twilio-timeout');
+    twilioApi.behaviour = { kind: 'ok' };
+    twilioApi.sync.faults = {};
+    abandon('timed-out');
+    const retry = await post({ To: '+14155550123', IdempotencyKey: 'timed-out' });
+    expect(retry.status).toBe(409);
+    expect(retry.json.error.code).toBe('call-may-exist');
+    expect(twilioApi.calls).toHaveLength(1);
+  });
+
+  test('placed, its record failed, and the call already ended (participant gone): a retry long after places nothing', async () => {
+    twilioApi.sync.fail('update', null);
+    twilioApi.sync.fail('update', { status: 503, code: 20503 }, 10);
+    const first = await post({ To: '+14155550123', IdempotencyKey: 'ended' });
+    expect(first.status).toBe(200);
+    twilioApi.sync.faults = {};
+    liveKit.rooms.get(first.json.roomName)!.clear();
+    abandon('ended');
+    const retry = await post({ To: '+14155550123', IdempotencyKey: 'ended' });
+    expect(retry.json.error.code).toBe('call-may-exist');
+    expect(twilioApi.calls).toHaveLength(1);
+  });
+
+  test('the fence failing: nothing is placed, the session is closed, and the answer says so', async () => {
+    twilioApi.sync.fail('update', { status: 503, code: 20503 }, 10);
+    const reply = await post({ To: '+14155550123', IdempotencyKey: 'unfenced' });
+    expect(reply.status).toBe(503);
+    expect(reply.json.error.code).toBe('idempotency-unavailable');
+    expect(twilioApi.calls).toHaveLength(0);
+    const [connect] = liveKit.calls('Connector.ConnectTwilioCall');
+    expect(liveKit.rooms.get((connect!.body as { roomName: string }).roomName)?.size ?? 0).toBe(0);
+  });
+
+  test('freeing the key never deletes it: a late resend of the first request cannot touch a newer claim', async () => {
+    liveKit.methodBehaviour['Connector.ConnectTwilioCall'] = { kind: 'status', status: 403, code: 'permission_denied', msg: 'no' };
+    expect((await post({ To: '+14155550123', IdempotencyKey: 'freed' })).status).toBe(502);
+    expect(item('freed')!.data).toEqual({ state: 'free' });
+    expect(twilioApi.sync.writes.filter((w) => w.method === 'DELETE')).toEqual([]);
+  });
+
+  test('with Sync slow but answering, a keyed request still answers within 8 s', async () => {
+    twilioApi.sync.delayMs = 650;
+    const started = Date.now();
+    const reply = await post({ To: '+14155550123', IdempotencyKey: 'slow-sync' });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect([200, 503]).toContain(reply.status);
+    expect(twilioApi.calls.length).toBeLessThanOrEqual(1);
+  }, 15_000);
 });

@@ -110,7 +110,7 @@ describe('incoming: the caller is connected through a passing refusal', () => {
     expectFallback(reply.body);
     expect(reply.ms).toBeLessThan(1100);
     expect(connects().length).toBeGreaterThanOrEqual(2);
-    expect(connects().length).toBeLessThanOrEqual(4);
+    expect(connects().length).toBeLessThanOrEqual(5);
   });
 
   test('a permanent refusal (401) is not resent', async () => {
@@ -185,10 +185,14 @@ describe('outbound: a passing refusal costs no call, and one that lasts says so'
     expect(reply.ms).toBeLessThan(8000);
   });
 
-  test('a Twilio 500 on calls.create is never resent: it may have placed the call', async () => {
+  test('a Twilio 500 on calls.create is never resent and never called certain: the call may exist, the key stays taken', async () => {
     twilioApi.createFaults.push({ status: 500, code: 20500, message: 'Internal Server Error' });
-    const reply = await place({ To: '+14155550123' });
+    const reply = await place({ To: '+14155550123', IdempotencyKey: 'five-hundred' });
     expect(reply.status).toBe(502);
+    expect(reply.json.error).toMatchObject({ code: 'twilio-error', callMayExist: true });
+    expect(twilioApi.faulted).toHaveLength(1);
+    const retry = await place({ To: '+14155550123', IdempotencyKey: 'five-hundred' });
+    expect(retry.json.error).toMatchObject({ code: 'call-may-exist' });
     expect(twilioApi.faulted).toHaveLength(1);
     expect(twilioApi.calls).toHaveLength(0);
   });
@@ -243,16 +247,28 @@ describe('status never claims an update it did not make', () => {
     expect(liveKit.rooms.get(placed.json.roomName)!.get(placed.json.participantIdentity)!.attributes['twilio.callStatus']).toBe('ringing');
   });
 
-  test('the write failing for good: 503 livekit-failed, logged as such, no data message claiming it', async () => {
+  test('the attribute write failing for good: said so (attributes-failed), the data message still sent', async () => {
     const placed = await place({ To: '+14155550123' });
     liveKit.failNext('RoomService.UpdateParticipant', UNAVAILABLE, 10);
+    const url = String(twilioApi.calls[0]!.params.StatusCallback);
+    expect(await statusCallback(url, { CallSid: placed.json.callSid, CallStatus: 'ringing' })).toEqual({
+      status: 200,
+      json: { outcome: 'attributes-failed' },
+    });
+    expect(logLine('status')).toMatchObject({ outcome: 'attributes-failed', attributes: 'failed', dataMessage: 'done' });
+    expect(liveKit.dataMessages.map((m) => JSON.parse(m.payload).status)).toEqual(['ringing']);
+  });
+
+  test('nothing reaching LiveKit at all: 503 livekit-failed, never "updated"', async () => {
+    const placed = await place({ To: '+14155550123' });
+    liveKit.failNext('RoomService.UpdateParticipant', UNAVAILABLE, 10);
+    liveKit.failNext('RoomService.SendData', RESOURCE_EXHAUSTED, 10);
     const url = String(twilioApi.calls[0]!.params.StatusCallback);
     expect(await statusCallback(url, { CallSid: placed.json.callSid, CallStatus: 'ringing' })).toEqual({
       status: 503,
       json: { outcome: 'livekit-failed' },
     });
-    expect(logLine('status')).toMatchObject({ outcome: 'livekit-failed', attributes: 'failed' });
-    expect(liveKit.dataMessages).toEqual([]);
+    expect(logLine('status')).toMatchObject({ outcome: 'livekit-failed', attributes: 'failed', dataMessage: 'failed' });
   });
 
   test('a data message is resent on a 429 only, never on a 503 (it would reach the room twice)', async () => {

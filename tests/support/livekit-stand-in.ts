@@ -9,6 +9,8 @@ import {
   ListParticipantsResponse,
   ListRoomsRequest,
   ListRoomsResponse,
+  MoveParticipantRequest,
+  MoveParticipantResponse,
   Room,
   ConnectTwilioCallRequest,
   ConnectTwilioCallRequest_TwilioCallDirection,
@@ -28,6 +30,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { LoopbackServer } from './loopback-server';
+
+const newSid = () => `PA_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 export const API_KEY = 'APIstandinkey';
 export const API_SECRET = 'stand-in-secret-that-is-long-enough-for-hs256-0123456789';
@@ -71,6 +75,8 @@ export interface Recorded {
 
 interface Participant {
   identity: string;
+  /** A new one on every join, a move included. */
+  sid: string;
   attributes: Record<string, string>;
   metadata: string;
   /** Published tracks: a connector participant publishes the caller's audio once Twilio's stream connects. */
@@ -145,6 +151,7 @@ export class LiveKitStandIn extends LoopbackServer {
     this.methodBehaviour = {};
     this.faults = {};
     this.evicted.length = 0;
+    this.moveSupport = 'cloud';
     this.jitter = undefined;
   }
 
@@ -164,7 +171,7 @@ export class LiveKitStandIn extends LoopbackServer {
   /** Puts a participant in a room, as a connector session that already exists. */
   addParticipant(room: string, identity: string, streaming = false): void {
     const participants = this.rooms.get(room) ?? new Map<string, Participant>();
-    participants.set(identity, { identity, attributes: {}, metadata: '', tracks: [] });
+    participants.set(identity, { identity, sid: newSid(), attributes: {}, metadata: '', tracks: [] });
     this.rooms.set(room, participants);
     if (streaming) this.startStream(room, identity);
   }
@@ -179,9 +186,18 @@ export class LiveKitStandIn extends LoopbackServer {
   }
 
   private infoFields(participant: Participant) {
-    const { identity, attributes, metadata, tracks } = participant;
-    return { identity, attributes, metadata, tracks };
+    const { identity, sid, attributes, metadata, tracks } = participant;
+    return { identity, sid, attributes, metadata, tracks };
   }
+
+  /**
+   * MoveParticipant is LiveKit Cloud only: open-source livekit-server answers
+   * "not implemented" (pkg/service/roommanager.go), which its RPC layer
+   * sends as Twirp `unknown` with HTTP 500. 'cloud' moves as the RPC's
+   * comment says (livekit/protocol livekit_room.proto): removed from the
+   * room and joined to the destination, identity kept; a join is a new SID.
+   */
+  moveSupport: 'cloud' | 'open-source' = 'cloud';
 
   private info(participant: Participant): unknown {
     return new ParticipantInfo(this.infoFields(participant)).toJson();
@@ -304,6 +320,7 @@ export class LiveKitStandIn extends LoopbackServer {
           this.evicted.push(`${request.roomName}/${identity}`);
         room.set(identity, {
           identity,
+          sid: newSid(),
           attributes: { ...request.participantAttributes },
           metadata: request.participantMetadata,
           tracks: [],
@@ -358,6 +375,30 @@ export class LiveKitStandIn extends LoopbackServer {
         const room = this.rooms.get(request.room);
         if (!room?.delete(request.identity)) throw fail(404, 'not_found', 'participant not found');
         return new RemoveParticipantResponse().toJson();
+      }
+      case 'RoomService.MoveParticipant': {
+        const request = MoveParticipantRequest.fromJson(json as never, { ignoreUnknownFields: false });
+        // The grant LiveKit checks (pkg/service/auth.go EnsureDestRoomPermission): roomAdmin, room = the
+        // source, destinationRoom = the destination, and the two rooms differ.
+        if (
+          !claims.video?.roomAdmin ||
+          claims.video.room !== request.room ||
+          claims.video.destinationRoom !== request.destinationRoom ||
+          request.room === request.destinationRoom
+        )
+          throw fail(403, 'permission_denied', 'roomAdmin for the room and destinationRoom for the destination required');
+        this.requests.push({ method, token, claims, body: request });
+        if (!serve) return undefined;
+        if (this.moveSupport === 'open-source') throw fail(500, 'unknown', 'not implemented');
+        const from = this.rooms.get(request.room);
+        const participant = from?.get(request.identity);
+        if (!from || !participant) throw fail(404, 'not_found', 'participant not found');
+        const to = this.rooms.get(request.destinationRoom) ?? new Map<string, Participant>();
+        if (to.has(request.identity)) this.evicted.push(`${request.destinationRoom}/${request.identity}`);
+        from.delete(request.identity);
+        to.set(request.identity, { ...participant, sid: newSid() });
+        this.rooms.set(request.destinationRoom, to);
+        return new MoveParticipantResponse().toJson();
       }
       case 'RoomService.SendData': {
         const request = SendDataRequest.fromJson(json as never, { ignoreUnknownFields: false });

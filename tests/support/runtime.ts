@@ -66,6 +66,13 @@ export function signedEvent(
   return { ...event, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
 }
 
+/** An event as Twilio sends a callback to `url` (a query string included): signed over the URL and the form. */
+export function signedCallback(url: string, params: Record<string, string>): Record<string, unknown> {
+  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
+  const query = Object.fromEntries(new URL(url).searchParams);
+  return { ...query, ...params, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
+}
+
 export async function invoke(
   handler: ServerlessFunctionSignature,
   context: Record<string, unknown>,

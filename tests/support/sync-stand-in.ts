@@ -53,8 +53,8 @@ export class SyncMaps {
   hang = false;
   /** Milliseconds to wait, after applying a request, before answering it. */
   delayMs = 0;
-  /** Faults for the next item requests of each kind, one used by each. */
-  faults: Partial<Record<ItemOperation, SyncFault[]>> = {};
+  /** Faults for the next item requests of each kind, one used by each; `null` serves one as usual. */
+  faults: Partial<Record<ItemOperation, (SyncFault | null)[]>> = {};
 
   reset(): void {
     this.maps.clear();
@@ -65,7 +65,7 @@ export class SyncMaps {
     this.faults = {};
   }
 
-  fail(operation: ItemOperation, fault: SyncFault, n = 1): void {
+  fail(operation: ItemOperation, fault: SyncFault | null, n = 1): void {
     this.faults[operation] = [...(this.faults[operation] ?? []), ...Array.from({ length: n }, () => fault)];
   }
 

@@ -29,6 +29,8 @@ export type TwilioBehaviour = { kind: 'ok' } | { kind: 'hang' } | { kind: 'error
 export interface RecordedCall {
   accountSid: string;
   params: Record<string, string | string[]>;
+  /** The SID it was given (answered, or lost with a hanging answer). */
+  sid: string;
 }
 
 const CALL_PARAMS = new Set([
@@ -56,7 +58,12 @@ const CALL_PARAMS = new Set([
   'TimeLimit',
   'CallerId',
   'Trim',
+  // A forwarded call's token, from the incoming call's webhook (twilio-oai CreateCall CallToken).
+  'CallToken',
 ]);
+
+/** CreateCall's Twiml: "Max 4000 characters" (twilio-oai twilio_api_v2010.json, CreateCall). */
+const MAX_TWIML = 4000;
 
 export class TwilioStandIn extends LoopbackServer {
   readonly calls: RecordedCall[] = [];
@@ -235,6 +242,11 @@ export class TwilioStandIn extends LoopbackServer {
       this.refused.push({ reason: 'To, From and one of Url/Twiml/ApplicationSid required' });
       return this.error(res, 400, 21205, 'Url parameter is required');
     }
+    if (typeof params.Twiml === 'string' && params.Twiml.length > MAX_TWIML) {
+      this.refused.push({ reason: 'Twiml too long' });
+      // Which code Twilio answers is not documented; 20001 (invalid parameter) stands for it.
+      return this.error(res, 400, 20001, `Twiml is longer than ${MAX_TWIML} characters`);
+    }
     if (params.Url && !/^https?:\/\//.test(String(params.Url))) {
       this.refused.push({ reason: 'bad Url' });
       return this.error(res, 400, 21205, 'Url is not a valid URL');
@@ -244,11 +256,11 @@ export class TwilioStandIn extends LoopbackServer {
       this.faulted.push({ kind: 'create', code: fault.code });
       return this.error(res, fault.status, fault.code, fault.message);
     }
-    this.calls.push({ accountSid: match[1]!, params });
+    const sid = 'CA' + randomBytes(16).toString('hex');
+    this.calls.push({ accountSid: match[1]!, params, sid });
     const behaviour = this.behaviour;
     if (behaviour.kind === 'hang') return;
     if (behaviour.kind === 'error') return this.error(res, behaviour.status, behaviour.code, behaviour.message);
-    const sid = 'CA' + randomBytes(16).toString('hex');
     this.callStatus.set(sid, 'queued');
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(

@@ -18,7 +18,10 @@ export type Done = Stop;
 export interface ActionContext {
   settings: ControlSettings;
   room: string;
+  /** The caller's leg; once the caller is gone, a person's leg left in the room. */
   call: RoomCall;
+  /** Every bound leg in the room: the caller's, and a person's after a join. */
+  legs: RoomCall[];
   deps: ControlDependencies;
   budget: Budget;
 }

@@ -1,43 +1,109 @@
 /**
- * `add-human`: the target is called into the consult room through
- * outbound's own steps and guards, with no agent dispatched. One human per
- * target and call: asking again while that call lives returns it.
+ * `add-human`: the first half of a warm transfer. The target is called with
+ * TwiML the service writes itself: an optional brief, an optional "press 1",
+ * then /consult, which opens their stream into the consult room (with no
+ * agent there). Their progress reaches the caller's room (../../transfer/progress).
+ * One person per call at a time: asking again for the same target while
+ * that call lives returns it, never a second call.
  */
 import { describeProblems } from '../../config/env-reader';
-import { prepare, sessionAndCall } from '../../outbound/place-call';
-import { ROOM_BUDGET_MS } from '../../outbound/steps';
+import { isE164 } from '../../phone/address';
+import { consultRoom, ConsultLeg, consultUrl, personIdentity, personStatusUrl, personTwiml } from '../../transfer/consult-leg';
+import { isLive, progressOf, reportProgress } from '../../transfer/progress';
+import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../../twilio/calls';
 import { misconfigured } from '../../twilio/reply';
-import { findCall } from '../find-call';
-import { CallAction, ok } from './action';
-import { consultRoom } from './consult-room';
+import { ROOM_BUDGET_MS } from '../../outbound/steps';
+import type { RoomCall } from '../find-call';
+import { CallAction, ok, refuse } from './action';
 import { targetAddress } from './targets';
 
+/** How long the person's phone rings: the answer deadline of LiveKit's own warm transfer (30 s). */
+const RING_SECONDS = 30;
+const CALL_BUDGET_MS = 3500;
+/** Twilio's answers when a forwarded call may not show the caller's number. */
+const CALLER_ID_REFUSED = new Set([21210, 21212]);
+
+/**
+ * Whose number the person sees. The service's: the number this call came in
+ * on or went out from when it is a configured caller ID, else the first one.
+ * The caller's own, when asked: only for an incoming call Twilio gave a
+ * CallToken for, which is what lets a forwarded call carry the original
+ * caller's number (calls.create CallToken, twilio-oai CreateCall). That is
+ * the one exception to "From is one of OUTBOUND_CALLER_IDS": the number is
+ * the caller's, vouched for by Twilio for this call, not one the agent chose.
+ */
+function callerIdFor(call: RoomCall, callerIds: string[], wanted: 'service' | 'caller'): { from: string; callToken?: string } {
+  const a = call.attributes;
+  const own = a['twilio.direction'] === 'inbound' ? a['twilio.to'] : a['twilio.from'];
+  const service = own && callerIds.includes(own) ? own : callerIds[0]!;
+  const token = a['twilio.callToken'];
+  if (wanted === 'caller' && a['twilio.direction'] === 'inbound' && token && isE164(a['twilio.from'] ?? ''))
+    return { from: a['twilio.from']!, callToken: token };
+  return { from: service };
+}
+
 export const addHuman: CallAction = {
-  takes: ['target'],
+  takes: ['target', 'brief', 'accept', 'callerId'],
   needs: ['target'],
   async run(context, request) {
-    const { room, settings, deps, budget } = context;
+    const { room, call, settings, deps, budget } = context;
     const target = request.target!;
     const address = targetAddress(context, target);
     if (typeof address !== 'string') return address;
     if (!settings.outbound.ok)
       return { reply: misconfigured(describeProblems(settings.outbound.problems)).reply, fields: { outcome: 'error' } };
-    const consult = consultRoom(room);
-    const identity = `human-${target}`;
-    const calling = (callSid: string, outcome: string) =>
-      ok({ action: 'add-human', outcome: 'calling', consultRoom: consult, participantIdentity: identity, callSid }, outcome);
+    const identity = personIdentity(target);
+    const calling = (callSid: string, outcome: string, callerId: string) =>
+      ok(
+        { action: 'add-human', outcome: 'calling', consultRoom: consultRoom(room), participantIdentity: identity, callSid, callerId },
+        outcome,
+      );
 
-    const existing = await findCall(
-      deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200)),
-      consult,
-      settings.service.authToken,
-    );
-    if (typeof existing === 'object' && existing.identity === identity) return calling(existing.callSid, 'already-calling');
+    const earlier = progressOf(call.attributes);
+    if (earlier && isLive(earlier.status)) {
+      if (earlier.target === target) return calling(earlier.callSid, 'already-calling', 'unchanged');
+      return refuse(409, 'human-busy', `${earlier.target} is already being brought into this call; cancel-human first`);
+    }
 
-    const event = { To: address, RoomName: consult, ParticipantIdentity: identity, ParticipantName: target };
-    const prepared = prepare(settings.outbound.value, event, deps, (routed) => ({ ...routed, agentNames: [] }));
-    if ('reply' in prepared) return prepared;
-    const placed = await sessionAndCall(prepared, deps, budget);
-    return 'reply' in placed ? placed : calling(placed.body.callSid!, 'calling');
+    const leg: ConsultLeg = { room, target, route: call.route, accept: request.accept ?? false };
+    const { origin, authToken } = settings.service;
+    const { from, callToken } = callerIdFor(call, settings.outbound.value.outbound.callerIds, request.callerId ?? 'service');
+    const twiml = personTwiml({ brief: request.brief, accept: leg.accept, consultUrl: consultUrl(origin, leg), ...settings.voice });
+    const options = {
+      timeout: RING_SECONDS,
+      statusCallback: personStatusUrl(origin, leg),
+      statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'] as const,
+      statusCallbackMethod: 'POST' as const,
+    };
+    const place = (caller: { from: string; callToken?: string }) => {
+      const params = callCreateParams({
+        to: address,
+        from: caller.from,
+        twiml,
+        options: { ...options, statusCallbackEvent: [...options.statusCallbackEvent] },
+      });
+      if (caller.callToken) params.callToken = caller.callToken;
+      return createCall(deps.twilio, params, budget.share(CALL_BUDGET_MS, ROOM_BUDGET_MS + 300, 500));
+    };
+    let placed: { sid: string };
+    let shown = callToken ? 'caller' : 'service';
+    try {
+      placed = await place({ from, callToken });
+    } catch (error) {
+      const failure = classifyTwilioFailure(error);
+      // As LiveKit's own Twilio dialer does: a caller ID Twilio will not forward is retried as the service's.
+      if (!callToken || !CALLER_ID_REFUSED.has(failure.error.twilioCode ?? 0))
+        return { reply: failureReply(failure), fields: { outcome: 'twilio-failed', reason: failure.error.code } };
+      try {
+        placed = await place(callerIdFor(call, settings.outbound.value.outbound.callerIds, 'service'));
+        shown = 'service';
+      } catch (again) {
+        const second = classifyTwilioFailure(again);
+        return { reply: failureReply(second), fields: { outcome: 'twilio-failed', reason: second.error.code } };
+      }
+    }
+    const rooms = deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
+    await reportProgress(rooms, room, authToken, { status: 'dialing', callSid: placed.sid, target });
+    return calling(placed.sid, 'calling', shown);
   },
 };

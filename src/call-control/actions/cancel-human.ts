@@ -1,8 +1,8 @@
-/** `cancel-human`: hangs up the call `add-human` placed and removes its participant. */
+/** `cancel-human`: hangs up the person `add-human` called, before or after the join, and removes their participant. */
 import { ROOM_BUDGET_MS } from '../../outbound/steps';
-import { findCall } from '../find-call';
+import { reportProgress } from '../../transfer/progress';
 import { CallAction, ok, refuse } from './action';
-import { consultRoom } from './consult-room';
+import { endStatus, personLeg } from './person-leg';
 import { changeCall } from './twilio-update';
 
 export const cancelHuman: CallAction = {
@@ -10,14 +10,18 @@ export const cancelHuman: CallAction = {
   afterHangup: true,
   async run(context) {
     const { room, settings, deps, budget } = context;
-    const consult = consultRoom(room);
-    const rooms = () => deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-    const human = await findCall(rooms(), consult, settings.service.authToken);
-    if (human === 'failed') return refuse(502, 'livekit-error', 'LiveKit could not be asked for the consult room');
-    if (human === 'none') return ok({ action: 'cancel-human', outcome: 'no-human' }, 'no-human');
-    const result = await changeCall(context, human.callSid, { status: 'completed' });
+    const person = await personLeg(context);
+    if (person === 'failed') return refuse(502, 'livekit-error', 'LiveKit could not be asked for the consult room');
+    if (person === 'none') return ok({ action: 'cancel-human', outcome: 'no-human' }, 'no-human');
+    const { progress, participant } = person;
+    const result = await changeCall(context, progress.callSid, { status: endStatus(progress) });
     if (typeof result === 'object') return result;
-    await rooms().removeParticipant(consult, human.identity);
-    return ok({ action: 'cancel-human', outcome: result === 'ended' ? 'already-ended' : 'cancelled', callSid: human.callSid }, 'cancelled');
+    const rooms = deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
+    if (participant) await rooms.removeParticipant(participant.room, participant.call.identity);
+    await reportProgress(rooms, room, settings.service.authToken, { ...progress, status: 'gone' });
+    return ok(
+      { action: 'cancel-human', outcome: result === 'ended' ? 'already-ended' : 'cancelled', callSid: progress.callSid },
+      'cancelled',
+    );
   },
 };

@@ -1,8 +1,11 @@
 /** The one table of what an agent can do to its call: a name, and the action of that name. */
+import { own } from '../../util/own';
 import type { CallAction } from './action';
 import { addHuman } from './add-human';
 import { cancelHuman } from './cancel-human';
 import { hangup } from './hangup';
+import { humanStatus } from './human-status';
+import { joinHuman } from './join-human';
 import { returnToFlow } from './return-to-flow';
 import { transfer } from './transfer';
 
@@ -12,6 +15,8 @@ export const ACTIONS = {
   'return-to-flow': returnToFlow,
   'add-human': addHuman,
   'cancel-human': cancelHuman,
+  'human-status': humanStatus,
+  'join-human': joinHuman,
 } as const satisfies Record<string, CallAction>;
 
 export type ActionName = keyof typeof ACTIONS;
@@ -20,5 +25,5 @@ export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 
 /** The action of that name; own keys only, so `constructor` or `toString` is no action. */
 export function actionNamed(name: string): CallAction | undefined {
-  return Object.hasOwn(ACTIONS, name) ? (ACTIONS as Record<string, CallAction>)[name] : undefined;
+  return own<CallAction>(ACTIONS, name);
 }

@@ -1,0 +1,79 @@
+/**
+ * The person's progress, where the agent is: attributes on the caller's
+ * participant in the caller's room (`twilio.human.*`) and a data message on
+ * topic `twilio.human`. Every step of the transfer reports here, whichever
+ * function sees it (call-control, /consult, /status).
+ */
+import { findCall } from '../call-control/find-call';
+import type { LiveKitRooms, RoomOutcome } from '../livekit/rooms';
+
+export type PersonStatus =
+  /** The call to them is placed. */
+  | 'dialing'
+  | 'ringing'
+  /** They picked up and hear the brief. */
+  | 'answered'
+  /** Their stream is opening in the consult room (they pressed 1, when asked to). */
+  | 'accepted'
+  /** They pressed another key, or none in time. */
+  | 'declined'
+  /** In the caller's room (moved) or a conference with the caller. */
+  | 'joined'
+  /** Their call ended. */
+  | 'gone'
+  /** Their stream could not be opened. */
+  | 'failed';
+
+export const PERSON_TOPIC = 'twilio.human';
+
+export const PERSON_ATTRIBUTES = {
+  status: 'twilio.human.status',
+  callSid: 'twilio.human.callSid',
+  target: 'twilio.human.target',
+  via: 'twilio.human.via',
+} as const;
+
+export interface Progress {
+  status: PersonStatus;
+  callSid: string;
+  target: string;
+  /** How they joined: `move` or `conference`. */
+  via?: string;
+}
+
+/** Writes the progress onto the caller's participant and tells the room. Best effort: says what became of each. */
+export async function reportProgress(
+  rooms: LiveKitRooms,
+  callerRoom: string,
+  authToken: string,
+  progress: Progress,
+): Promise<{ attributes: RoomOutcome | 'no-caller'; message: RoomOutcome }> {
+  const caller = await findCall(rooms, callerRoom, authToken);
+  const attributes =
+    typeof caller === 'object'
+      ? await rooms.setAttributes(callerRoom, caller.identity, {
+          [PERSON_ATTRIBUTES.status]: progress.status,
+          [PERSON_ATTRIBUTES.callSid]: progress.callSid,
+          [PERSON_ATTRIBUTES.target]: progress.target,
+          ...(progress.via ? { [PERSON_ATTRIBUTES.via]: progress.via } : {}),
+        })
+      : caller === 'failed'
+        ? 'failed'
+        : 'no-caller';
+  const message = await rooms.sendData(callerRoom, PERSON_TOPIC, JSON.stringify(progress));
+  return { attributes, message };
+}
+
+/** The progress the caller's participant shows. */
+export function progressOf(attributes: Record<string, string>): Progress | undefined {
+  const status = attributes[PERSON_ATTRIBUTES.status] as PersonStatus | undefined;
+  const callSid = attributes[PERSON_ATTRIBUTES.callSid];
+  if (!status || !callSid) return undefined;
+  const via = attributes[PERSON_ATTRIBUTES.via];
+  return { status, callSid, target: attributes[PERSON_ATTRIBUTES.target] ?? '', ...(via ? { via } : {}) };
+}
+
+/** Whether the person's call may still be live. */
+export function isLive(status: PersonStatus): boolean {
+  return status !== 'gone' && status !== 'declined' && status !== 'failed';
+}
