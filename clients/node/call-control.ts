@@ -30,6 +30,9 @@ export interface CallControlOptions {
   timeoutMs?: number;
 }
 
+/** Answers after which the change may have happened all the same: a model told "nothing was done" would do it again. */
+const MAY_HAVE_CHANGED = new Set(['twilio-timeout', 'twilio-error']);
+
 /** What the function answered when it did not do the action, or why no answer came (status 0). */
 export class CallControlError extends Error {
   /** The HTTP status; 0 when no answer came. */
@@ -55,6 +58,8 @@ export class CallControlError extends Error {
     if (this.code === 'timeout') return 'The phone system did not answer in time; the call may or may not have changed.';
     if (this.status === 0) return 'The phone system could not be reached; nothing was done.';
     if (this.status === 429) return 'The phone system is busy; nothing was done. Try again in a moment.';
+    if (MAY_HAVE_CHANGED.has(this.code))
+      return `The phone system did not confirm the change (${this.code}); the call may or may not have changed.`;
     if (this.status === 401 || this.status >= 500) return `The call could not be changed (${this.code}); nothing was done.`;
     const text = /[.!?]$/.test(this.message) ? this.message : `${this.message}.`;
     const unnamed = this.targets?.some((t) => !this.message.includes(t));
@@ -110,6 +115,28 @@ function retryAfterMs(header: string | null): number {
   return Math.min(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1, 2) * 1000;
 }
 
+export interface WarmTransferOptions {
+  /** Said to the person when they answer, before they join. */
+  brief?: string | null | undefined;
+  /** Ask them to press 1 first: a voicemail greeting "answers" too. */
+  accept?: boolean | null | undefined;
+  /** `caller`: show them the caller's number, where Twilio allows it (an incoming call's CallToken). */
+  callerId?: 'service' | 'caller' | null | undefined;
+  /** How long their phone may ring, brief not counted. Default 30 s. */
+  answerTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export interface WarmTransferResult {
+  outcome: 'joined' | 'not-answered' | 'gone' | 'declined' | 'failed' | 'no-human';
+  via?: string;
+}
+
+const RING_MS = 30_000;
+/** About 14 characters a second, as text-to-speech speaks. */
+const SPOKEN_MS_PER_CHARACTER = 70;
+const ACCEPT_MS = 8_000;
+
 export class CallControl {
   private readonly options: CallControlOptions;
 
@@ -118,9 +145,9 @@ export class CallControl {
     this.options = options;
   }
 
-  /** Ends the call. A call that already ended is not an error. */
-  hangup(room: string): Promise<CallControlResult> {
-    return this.send(room, { action: 'hangup' });
+  /** Ends the call (or, after addHuman, the `person`'s call, or `both`). A call that already ended is not an error. */
+  hangup(room: string, leg?: 'caller' | 'person' | 'both' | null): Promise<CallControlResult> {
+    return this.send(room, { action: 'hangup', leg });
   }
 
   /** Connects the caller to a configured target (by name), after an optional message. The stream into the room ends. */
@@ -137,14 +164,58 @@ export class CallControl {
     return this.send(room, { action: 'return-to-flow', result, fields });
   }
 
-  /** Calls a configured target into `<room>-consult`, where the agent can brief them before moving them in. */
-  addHuman(room: string, target: string): Promise<CallControlResult> {
-    return this.send(room, { action: 'add-human', target });
+  /**
+   * Calls a configured target for a warm transfer. They hear `brief` (and,
+   * with `accept`, "press 1 to take this call"), then wait in `<room>-consult`,
+   * where no agent is. `callerId: 'caller'` shows them the caller's number
+   * where Twilio allows it. Their progress: humanStatus, or the caller
+   * participant's `twilio.human.*` attributes and the `twilio.human` topic.
+   */
+  addHuman(room: string, target: string, options: WarmTransferOptions = {}): Promise<CallControlResult> {
+    const accept = options.accept === undefined || options.accept === null ? undefined : String(options.accept);
+    return this.send(room, { action: 'add-human', target, brief: options.brief, accept, callerId: options.callerId });
   }
 
-  /** Hangs up the call addHuman placed. */
+  /** Where the person is: `outcome` dialing, ringing, answered, accepted, joined, gone, declined, failed; `ready` to be joined. */
+  humanStatus(room: string): Promise<CallControlResult & { ready?: boolean }> {
+    return this.send(room, { action: 'human-status' });
+  }
+
+  /** Brings the person (ready) into this room; `via` says how: `move` or `conference`. */
+  joinHuman(room: string): Promise<CallControlResult & { via?: string }> {
+    return this.send(room, { action: 'join-human' });
+  }
+
+  /** Hangs up the person addHuman called, before or after the join. */
   cancelHuman(room: string): Promise<CallControlResult> {
     return this.send(room, { action: 'cancel-human' });
+  }
+
+  /**
+   * The whole warm transfer: call the target, wait for them to answer (and
+   * press 1, with `accept`) within the deadline, which counts the brief, then
+   * join them to the caller. Not answered in time: their call is cancelled and
+   * the caller is still with the agent. After `joined`, the agent may leave;
+   * the call goes on (do not delete the room when the agent's session closes).
+   */
+  async warmTransfer(room: string, target: string, options: WarmTransferOptions = {}): Promise<WarmTransferResult> {
+    await this.addHuman(room, target, options);
+    const briefMs = (options.brief?.length ?? 0) * SPOKEN_MS_PER_CHARACTER + (options.accept ? ACCEPT_MS : 0);
+    const deadline = Date.now() + (options.answerTimeoutMs ?? RING_MS) + briefMs;
+    for (;;) {
+      const status = await this.humanStatus(room);
+      if (status.ready) {
+        const joined = await this.joinHuman(room);
+        return { outcome: 'joined', via: String(joined.via) };
+      }
+      if (['gone', 'declined', 'failed', 'no-human'].includes(status.outcome))
+        return { outcome: status.outcome as WarmTransferResult['outcome'] };
+      if (Date.now() + (options.pollMs ?? 500) > deadline) {
+        await this.cancelHuman(room);
+        return { outcome: 'not-answered' };
+      }
+      await sleep(options.pollMs ?? 500);
+    }
   }
 
   private async send(room: string, request: Record<string, RequestValue>): Promise<CallControlResult> {

@@ -7,6 +7,8 @@
  *   await session.start({ agent, room: ctx.room }); // this connects the room
  *
  * What you set:
+ * - Do not delete the room when the agent's session ends: after a warm
+ *   transfer the caller and the person talk on in it without the agent.
  * - CALL_CONTROL_URL (https://<service>.twil.io/call-control), LIVEKIT_API_KEY
  *   and LIVEKIT_API_SECRET in the agent's environment. They are read when a
  *   tool runs, so loading .env after the imports is fine.
@@ -68,17 +70,23 @@ export function callTools(ctx?: JobContext) {
         act((room) => control.returnToFlow(room, result, orderId ? { orderId } : null), 'The caller is back in the menu.'),
     }),
     llm.tool({
-      name: 'consult_human',
-      description: 'Call a person in to brief them before bringing them into this call.',
-      parameters: z.object({ target: z.enum(TARGETS) }),
-      // They join `<room>-consult`: brief them there, then move them into this
-      // room with LiveKit's MoveParticipant (RoomServiceClient.moveParticipant).
-      execute: ({ target }) => act((room) => control.addHuman(room, target), `Calling ${target} into a side room.`),
-    }),
-    llm.tool({
-      name: 'cancel_consult',
-      description: 'Hang up on the person consult_human called.',
-      execute: () => act((room) => control.cancelHuman(room), 'The consult call is cancelled.'),
+      name: 'warm_transfer',
+      description:
+        'Bring a person into this call, telling them first what it is about. Before calling this, tell the caller ' +
+        'you are fetching someone and they may hear silence for up to half a minute.',
+      parameters: z.object({
+        target: z.enum(TARGETS).describe('who to bring in'),
+        brief: z.string().nullish().describe('one or two sentences the person hears before joining; null for none'),
+      }),
+      execute: ({ target, brief }) =>
+        act(async (room) => {
+          // The person must press 1, so a voicemail greeting never joins the caller.
+          const result = await control.warmTransfer(room, target, { brief, accept: true });
+          if (result.outcome !== 'joined')
+            throw new llm.ToolError(
+              `${target} could not be reached (${result.outcome}); nothing changed. Offer the caller something else.`,
+            );
+        }, `${target} has joined the call. Say goodbye to both; the call goes on without you.`),
     }),
   ];
 }

@@ -29,6 +29,10 @@ _NAME = re.compile(r"[\x21-\x7e]+")  # printable ASCII: code point order is byte
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a Python str holds astral characters whole
 
 
+# Answers after which the change may have happened all the same: a model told "nothing was done" would do it again.
+_MAY_HAVE_CHANGED = ("twilio-timeout", "twilio-error")
+
+
 class CallControlError(Exception):
     """What the function answered when it did not do the action, or why no answer came (status 0).
 
@@ -52,6 +56,8 @@ class CallControlError(Exception):
             return "The phone system could not be reached; nothing was done."
         if self.status == 429:
             return "The phone system is busy; nothing was done. Try again in a moment."
+        if self.code in _MAY_HAVE_CHANGED:
+            return "The phone system did not confirm the change (%s); the call may or may not have changed." % self.code
         if self.status == 401 or self.status >= 500:
             return "The call could not be changed (%s); nothing was done." % self.code
         text = self.message if self.message.endswith((".", "!", "?")) else self.message + "."
@@ -137,9 +143,9 @@ class CallControl:
         self._url, self._api_key, self._api_secret = url, api_key, api_secret
         self.timeout = timeout
 
-    def hangup(self, room):
-        """Ends the call. A call that already ended is not an error."""
-        return self._send(room, {"action": "hangup"})
+    def hangup(self, room, leg=None):
+        """Ends the call (or, after add_human, the "person"'s call, or "both"). A call that already ended is not an error."""
+        return self._send(room, {"action": "hangup", "leg": leg})
 
     def transfer(self, room, target, message=None):
         """Connects the caller to a configured target (by name), after an optional message."""
@@ -149,13 +155,43 @@ class CallControl:
         """Returns a call that a Studio flow sent here to that flow, with a result and string fields."""
         return self._send(room, {"action": "return-to-flow", "result": result, "fields": fields})
 
-    def add_human(self, room, target):
-        """Calls a configured target into <room>-consult, where the agent can brief them."""
-        return self._send(room, {"action": "add-human", "target": target})
+    def add_human(self, room, target, brief=None, accept=None, caller_id=None):
+        """Calls a configured target for a warm transfer: they hear ``brief`` (and, with ``accept``,
+        "press 1 to take this call"), then wait in <room>-consult, where no agent is. ``caller_id="caller"``
+        shows them the caller's number where Twilio allows it."""
+        body = {"action": "add-human", "target": target, "brief": brief, "callerId": caller_id}
+        body["accept"] = None if accept is None else ("true" if accept else "false")
+        return self._send(room, body)
+
+    def human_status(self, room):
+        """Where the person is: outcome dialing, ringing, answered, accepted, joined, gone, declined, failed; ready to join."""
+        return self._send(room, {"action": "human-status"})
+
+    def join_human(self, room):
+        """Brings the person (ready) into this room; ``via`` says how: move or conference."""
+        return self._send(room, {"action": "join-human"})
 
     def cancel_human(self, room):
-        """Hangs up the call add_human placed."""
+        """Hangs up the person add_human called, before or after the join."""
         return self._send(room, {"action": "cancel-human"})
+
+    def warm_transfer(self, room, target, brief=None, accept=None, caller_id=None, answer_timeout=30.0, poll=0.5):
+        """The whole warm transfer: call the target, wait for them to answer (and press 1, with ``accept``)
+        within the deadline, which counts the brief, then join them to the caller. Not answered in time:
+        their call is cancelled and the caller is still with the agent. Returns {"outcome", "via"?}.
+        After "joined" the agent may leave; the call goes on (do not delete the room on close)."""
+        self.add_human(room, target, brief=brief, accept=accept, caller_id=caller_id)
+        deadline = time.monotonic() + answer_timeout + len(brief or "") * 0.07 + (8.0 if accept else 0.0)
+        while True:
+            status = self.human_status(room)
+            if status.get("ready"):
+                return {"outcome": "joined", "via": self.join_human(room).get("via")}
+            if status.get("outcome") in ("gone", "declined", "failed", "no-human"):
+                return {"outcome": status["outcome"]}
+            if time.monotonic() + poll > deadline:
+                self.cancel_human(room)
+                return {"outcome": "not-answered"}
+            time.sleep(poll)
 
     def _send(self, room, request):
         url = self._url or os.environ.get("CALL_CONTROL_URL")
@@ -195,9 +231,11 @@ class CallControl:
                     time.sleep(wait)
                     continue
                 try:
-                    detail = json.loads(error.read().decode("utf-8")).get("error") or {}
+                    answer = json.loads(error.read().decode("utf-8"))
                 except ValueError:
-                    detail = {}
+                    answer = None
+                detail = answer.get("error") if isinstance(answer, dict) else None
+                detail = detail if isinstance(detail, dict) else {}
                 targets = detail.get("targets")
                 raise CallControlError(
                     error.code,

@@ -9,6 +9,8 @@ What you set:
   tool runs, so load_dotenv() after the imports is fine.
 - Target: the target names the service knows (TRANSFER_TARGETS, or the
   route's transferTargets).
+- Do not delete the room when the session closes: after a warm transfer the
+  caller and the person talk on in it without the agent.
 
 The room is read when a tool runs (get_job_context()), never at import or
 when the agent is built: the room is not connected yet then. Optional
@@ -73,19 +75,16 @@ class PhoneAgent(Agent):
         return "The caller is back in the menu."
 
     @function_tool()
-    async def consult_human(self, context: RunContext, target: Target) -> str:
-        """Call a person in to brief them before bringing them into this call.
+    async def warm_transfer(self, context: RunContext, target: Target, brief: Optional[str] = None) -> str:
+        """Bring a person into this call, telling them first what it is about. Before calling this, tell the
+        caller you are fetching someone and they may hear silence for up to half a minute.
 
         Args:
-            target: who to call in.
+            target: who to bring in.
+            brief: one or two sentences the person hears before joining; null for none.
         """
-        # They join "<room>-consult": brief them there, then move them into this
-        # room with LiveKit's MoveParticipant (api.RoomService.move_participant).
-        await _act("add_human", target)
-        return "Calling %s into a side room." % target
-
-    @function_tool()
-    async def cancel_consult(self, context: RunContext) -> str:
-        """Hang up on the person consult_human called."""
-        await _act("cancel_human")
-        return "The consult call is cancelled."
+        # The person must press 1, so a voicemail greeting never joins the caller.
+        result = await _act("warm_transfer", target, brief, True)
+        if result["outcome"] != "joined":
+            raise ToolError("%s could not be reached (%s); nothing changed. Offer the caller something else." % (target, result["outcome"]))
+        return "%s has joined the call. Say goodbye to both; the call goes on without you." % target
