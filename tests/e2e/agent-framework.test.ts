@@ -15,7 +15,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { inboundWebhook } from '../support/fixtures';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { runCommand } from '../support/project-copy';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
@@ -27,20 +26,13 @@ const TSC = path.join(NODE_CLIENT, 'node_modules', 'typescript', 'bin', 'tsc');
 const FLOW_SID = 'FW' + 'ef'.repeat(16);
 const TARGET_UNKNOWN = 'Nothing was done: No transfer target named support is configured for this call; the targets are: billing.';
 
-const { liveKit, twilioApi, server } = useServiceWithApis({
+const { liveKit, twilioApi, server, liveCall } = useServiceWithApis({
   AGENT_NAMES: 'support-agent',
   TRANSFER_TARGETS: 'billing=+14155550111',
   OUTBOUND_CALLER_IDS: '+14155550100',
 });
 
 /** Call `n`, connected through twilio-run (by a Studio flow when `studio`), live at Twilio; its room. */
-async function liveCall(n: number, studio = false): Promise<string> {
-  const url = `${server.baseUrl}/incoming${studio ? `?FlowSid=${FLOW_SID}` : ''}`;
-  const reply = await server.postTo(url, inboundWebhook(n), { authToken: AUTH_TOKEN });
-  expect(reply.body).toContain('<Stream');
-  twilioApi.setCallStatus(callSid(n), 'in-progress');
-  return `call-${callSid(n)}`;
-}
 
 /**
  * Twilio's part in a warm transfer, while a runner waits for it: each person
@@ -109,7 +101,7 @@ describe('clients/node inside @livekit/agents 1.9', () => {
     const built = await runCommand(process.execPath, [TSC, '-p', 'tsconfig.json', '--noEmit', 'false'], NODE_CLIENT, {}, 120_000);
     expect(built).toEqual({ status: 0, output: '' });
     const rooms = { hangup: await liveCall(1), transfer: await liveCall(2), refused: await liveCall(3) };
-    const studio = await liveCall(4, true);
+    const studio = await liveCall(4, { flowSid: FLOW_SID });
     const consult = await liveCall(5);
     const plan = {
       env: env(),
@@ -196,7 +188,7 @@ describe('clients/node inside @livekit/agents 1.9', () => {
 describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/python-agents)', () => {
   test('imported with no environment; each tool run in a job, None for what is not given, refusals as sentences', async () => {
     const rooms = { hangup: await liveCall(11), transfer: await liveCall(12), refused: await liveCall(13) };
-    const studio = await liveCall(14, true);
+    const studio = await liveCall(14, { flowSid: FLOW_SID });
     const consult = await liveCall(15);
     const plan = {
       env: env(),

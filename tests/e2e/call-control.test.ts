@@ -6,27 +6,20 @@
  */
 import path from 'node:path';
 import { CallControl, CallControlError } from '../../clients/node/call-control';
-import { inboundWebhook } from '../support/fixtures';
 import { runCommand } from '../support/project-copy';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { expectNoSecrets } from '../support/logs';
-import { AUTH_TOKEN, callSid } from '../support/runtime';
+import { callSid } from '../support/runtime';
 import { ROOT, useServiceWithApis } from '../support/twilio-run';
 import { find, parseTwiml } from '../support/twiml';
 
-const { twilioApi, server } = useServiceWithApis({
+const { twilioApi, server, liveCall } = useServiceWithApis({
   AGENT_NAMES: 'support-agent',
   TRANSFER_TARGETS: 'billing=+14155550111',
   OUTBOUND_CALLER_IDS: '+14155550100',
 });
 
 /** A call incoming connected through twilio-run, live at Twilio. */
-async function liveCall(n: number): Promise<string> {
-  const reply = await server.post('/incoming', inboundWebhook(n), { authToken: AUTH_TOKEN });
-  expect(reply.body).toContain('<Stream');
-  twilioApi.setCallStatus(callSid(n), 'in-progress');
-  return `call-${callSid(n)}`;
-}
 
 const updates = (n: number) => twilioApi.updates.filter((u) => u.callSid === callSid(n));
 

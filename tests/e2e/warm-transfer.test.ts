@@ -6,25 +6,16 @@
  * (open-source livekit-server), when both calls meet in a conference.
  */
 import { CallControl } from '../../clients/node/call-control';
-import { inboundWebhook } from '../support/fixtures';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
-import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import { useServiceWithApis } from '../support/twilio-run';
 import { find, parseTwiml } from '../support/twiml';
 
-const { liveKit, twilioApi, server } = useServiceWithApis({
+const { liveKit, twilioApi, server, liveCall } = useServiceWithApis({
   AGENT_NAMES: 'support-agent',
   TRANSFER_TARGETS: 'billing=+14155550111',
   OUTBOUND_CALLER_IDS: '+14155550199',
 });
-
-async function liveCall(n: number): Promise<string> {
-  const reply = await server.post('/incoming', inboundWebhook(n), { authToken: AUTH_TOKEN });
-  expect(reply.body).toContain('<Stream');
-  twilioApi.setCallStatus(callSid(n), 'in-progress');
-  liveKit.startStream(`call-${callSid(n)}`, '+14155550100');
-  return `call-${callSid(n)}`;
-}
 
 /** Twilio answering the person's call once it is placed: /consult with the key 1, then their stream. */
 async function answerWhenCalled(): Promise<{ consult: string; ms: number }> {
@@ -47,7 +38,7 @@ describe('warmTransfer through twilio-run', () => {
   const control = () => new CallControl({ url: `${server.baseUrl}/call-control`, apiKey: API_KEY, apiSecret: API_SECRET });
 
   test('LiveKit Cloud: the person is moved into the caller room', async () => {
-    const room = await liveCall(1);
+    const room = await liveCall(1, { streaming: true });
     const started = Date.now();
     const [result] = await Promise.all([
       control().warmTransfer(room, 'billing', { brief: 'A refund.', accept: true, pollMs: 100 }),
@@ -62,14 +53,14 @@ describe('warmTransfer through twilio-run', () => {
 
   test('open-source livekit-server refusing the move: both calls into one conference', async () => {
     liveKit.moveSupport = 'open-source';
-    const room = await liveCall(2);
+    const room = await liveCall(2, { streaming: true });
     const [result] = await Promise.all([control().warmTransfer(room, 'billing', { accept: true, pollMs: 100 }), answerWhenCalled()]);
     expect(result).toEqual({ outcome: 'joined', via: 'conference' });
     expect(twilioApi.updates.map((u) => find(parseTwiml(u.params.Twiml!), 'Conference')!.text)).toEqual([`lk-${room}`, `lk-${room}`]);
   }, 60_000);
 
   test('nobody answers in time: their call is cancelled, the caller is still with the agent', async () => {
-    const room = await liveCall(3);
+    const room = await liveCall(3, { streaming: true });
     const result = await control().warmTransfer(room, 'billing', { answerTimeoutMs: 1500, pollMs: 200 });
     expect(result).toEqual({ outcome: 'not-answered' });
     expect(twilioApi.updates).toEqual([expect.objectContaining({ callSid: twilioApi.calls[0]!.sid, params: { Status: 'canceled' } })]);

@@ -9,8 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import twilio from 'twilio';
-import { liveKitEnv } from './fixtures';
-import { ACCOUNT_SID, AUTH_TOKEN } from './runtime';
+import { inboundWebhook, liveKitEnv } from './fixtures';
+import { ACCOUNT_SID, AUTH_TOKEN, callSid } from './runtime';
 import { useLiveKit, useTwilioApi } from './stand-ins';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -165,5 +165,15 @@ export function useServiceWithApis(env: Record<string, string>, options: { keepL
     // Kept loaded, the functions run in twilio-run's own process, which reads the CA when it starts.
     processEnv: options.keepLoaded ? twilioApi.proxyEnv() : undefined,
   }));
-  return { liveKit, twilioApi, server };
+  /** Call `n` connected through incoming (sent by a Studio flow when `flowSid`), live at Twilio; its room. */
+  const liveCall = async (n: number, options: { flowSid?: string; streaming?: boolean } = {}): Promise<string> => {
+    const url = `${server.baseUrl}/incoming${options.flowSid ? `?FlowSid=${options.flowSid}` : ''}`;
+    const reply = await server.postTo(url, inboundWebhook(n), { authToken: AUTH_TOKEN });
+    expect(reply.body).toContain('<Stream');
+    twilioApi.setCallStatus(callSid(n), 'in-progress');
+    // The caller's participant is the calling number (the default identity policy); its stream runs.
+    if (options.streaming) liveKit.startStream(`call-${callSid(n)}`, inboundWebhook(n).From!);
+    return `call-${callSid(n)}`;
+  };
+  return { liveKit, twilioApi, server, liveCall };
 }
