@@ -48,7 +48,7 @@ async function followPerson(context: FollowContext, callerRoom: string, callSid:
   const next = FROM_STATUS[status];
   if (!next) return {};
   const caller = await findCall(context.rooms, callerRoom, context.authToken);
-  const progress = typeof caller === 'object' ? progressOf(caller.attributes) : undefined;
+  const progress = typeof caller === 'object' ? progressOf(caller.attributes, callerRoom, context.authToken) : undefined;
   // Only this person's call moves the progress, and only forward.
   if (progress && progress.callSid !== callSid) return { transfer: 'other-person' };
   if (progress && next !== 'gone' && (!isLive(progress.status) || ORDER.indexOf(next) <= ORDER.indexOf(progress.status))) return {};
@@ -74,7 +74,7 @@ async function endPersonOf(context: FollowContext, room: string): Promise<LogFie
   const ended: string[] = [];
   const here = await findCalls(context.rooms, room, context.authToken);
   const caller = here === 'failed' ? undefined : here.find((l) => l.role === 'caller');
-  const progress = caller && progressOf(caller.attributes);
+  const progress = caller && progressOf(caller.attributes, room, context.authToken);
   if (progress && isLive(progress.status)) {
     const before = progress.status === 'dialing' || progress.status === 'ringing';
     await end(context.twilio, progress.callSid, before ? 'canceled' : 'completed');

@@ -4,6 +4,7 @@
  * topic `twilio.human`. Every step of the transfer reports here, whichever
  * function sees it (call-control, /consult, /status).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { findCall } from '../call-control/find-call';
 import type { LiveKitRooms, RoomOutcome } from '../livekit/rooms';
 
@@ -31,7 +32,19 @@ export const PERSON_ATTRIBUTES = {
   callSid: 'twilio.human.callSid',
   target: 'twilio.human.target',
   via: 'twilio.human.via',
+  binding: 'twilio.human.binding',
 } as const;
+
+/**
+ * The person's call SID is acted on (cancelled, hung up, put in a
+ * conference), and the agent can rewrite any attribute of its room: so, as
+ * for the call itself (../twilio/call-binding), it counts only with an HMAC
+ * keyed with the auth token over the room, the call SID and the target.
+ * Without it an agent could write another call's SID there and have it ended.
+ */
+function personBinding(authToken: string, room: string, callSid: string, target: string): string {
+  return createHmac('sha256', authToken).update(['livekit-twilio-person', room, callSid, target].join('\n')).digest('base64url');
+}
 
 export interface Progress {
   status: PersonStatus;
@@ -55,6 +68,7 @@ export async function reportProgress(
           [PERSON_ATTRIBUTES.status]: progress.status,
           [PERSON_ATTRIBUTES.callSid]: progress.callSid,
           [PERSON_ATTRIBUTES.target]: progress.target,
+          [PERSON_ATTRIBUTES.binding]: personBinding(authToken, callerRoom, progress.callSid, progress.target),
           ...(progress.via ? { [PERSON_ATTRIBUTES.via]: progress.via } : {}),
         })
       : caller === 'failed'
@@ -64,13 +78,17 @@ export async function reportProgress(
   return { attributes, message };
 }
 
-/** The progress the caller's participant shows. */
-export function progressOf(attributes: Record<string, string>): Progress | undefined {
+/** The progress the caller's participant in `room` shows, when its binding holds; else none. */
+export function progressOf(attributes: Record<string, string>, room: string, authToken: string): Progress | undefined {
   const status = attributes[PERSON_ATTRIBUTES.status] as PersonStatus | undefined;
   const callSid = attributes[PERSON_ATTRIBUTES.callSid];
-  if (!status || !callSid) return undefined;
+  const target = attributes[PERSON_ATTRIBUTES.target] ?? '';
+  if (!status || !callSid || !authToken) return undefined;
+  const expected = Buffer.from(personBinding(authToken, room, callSid, target));
+  const given = Buffer.from(attributes[PERSON_ATTRIBUTES.binding] ?? '');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   const via = attributes[PERSON_ATTRIBUTES.via];
-  return { status, callSid, target: attributes[PERSON_ATTRIBUTES.target] ?? '', ...(via ? { via } : {}) };
+  return { status, callSid, target, ...(via ? { via } : {}) };
 }
 
 /** Whether the person's call may still be live. */

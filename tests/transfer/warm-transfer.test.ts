@@ -249,6 +249,20 @@ describe('join-human', () => {
   });
 });
 
+describe("the person's call is the agent's to end only when the service put it there", () => {
+  test("another call's SID written into the progress (as a room admin could): nothing is ended", async () => {
+    const room = await inboundCall(40);
+    const victim = await inboundCall(41);
+    await control(room, { action: 'add-human', target: 'billing' });
+    Object.assign(callerOf(room).attributes, { 'twilio.human.callSid': callSid(41), 'twilio.human.status': 'accepted' });
+    expect((await control(room, { action: 'cancel-human' })).json).toMatchObject({ outcome: 'no-human' });
+    expect((await control(room, { action: 'hangup', leg: 'person' })).json.error!.code).toBe('no-human');
+    expect((await control(room, { action: 'human-status' })).json).toMatchObject({ outcome: 'no-human' });
+    expect(twilioApi.updates.filter((u) => u.callSid === callSid(41))).toEqual([]);
+    expect(victim).toBe(`call-${callSid(41)}`);
+  });
+});
+
 describe('nobody left behind', () => {
   test("the caller hangs up while the person's phone rings: the person's call is canceled", async () => {
     const room = await inboundCall(30);

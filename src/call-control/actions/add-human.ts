@@ -59,7 +59,7 @@ export const addHuman: CallAction = {
         outcome,
       );
 
-    const earlier = progressOf(call.attributes);
+    const earlier = progressOf(call.attributes, room, settings.service.authToken);
     if (earlier && isLive(earlier.status)) {
       if (earlier.target === target) return calling(earlier.callSid, 'already-calling', 'unchanged');
       return refuse(409, 'human-busy', `${earlier.target} is already being brought into this call; cancel-human first`);

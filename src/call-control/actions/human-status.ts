@@ -12,7 +12,7 @@ export const humanStatus: CallAction = {
   takes: [],
   afterHangup: true,
   async run(context) {
-    const last = progressOf(context.call.attributes);
+    const last = progressOf(context.call.attributes, context.room, context.settings.service.authToken);
     // Their call is over (gone, declined, failed): said as it is, so a waiting agent stops waiting.
     if (last && !isLive(last.status)) {
       return ok({ action: 'human-status', outcome: last.status, target: last.target, callSid: last.callSid, ready: false }, last.status);

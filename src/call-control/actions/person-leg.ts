@@ -19,7 +19,7 @@ export interface PersonLeg {
 export async function personLeg(context: ActionContext): Promise<PersonLeg | 'none' | 'failed'> {
   const { room, call, legs, settings, deps, budget } = context;
   const joined = legs.find((leg) => leg.role === 'person');
-  const progress = progressOf(call.role === 'caller' ? call.attributes : {}) ?? (joined && progressFromLeg(joined));
+  const progress = (call.role === 'caller' ? progressOf(call.attributes, room, settings.service.authToken) : undefined) ?? (joined && progressFromLeg(joined));
   if (!progress || !isLive(progress.status)) return 'none';
   if (joined) return { progress, participant: { room, call: joined } };
   const consult = consultRoom(room);
