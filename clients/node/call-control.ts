@@ -128,7 +128,7 @@ export interface WarmTransferOptions {
 }
 
 export interface WarmTransferResult {
-  outcome: 'joined' | 'not-answered' | 'gone' | 'declined' | 'failed' | 'no-human';
+  outcome: 'joined' | 'not-answered' | 'gone' | 'declined' | 'failed';
   via?: string;
 }
 
@@ -136,6 +136,8 @@ const RING_MS = 30_000;
 /** About 14 characters a second, as text-to-speech speaks. */
 const SPOKEN_MS_PER_CHARACTER = 70;
 const ACCEPT_MS = 8_000;
+/** /consult opening their session and the stream starting. */
+const JOIN_MS = 5_000;
 
 export class CallControl {
   private readonly options: CallControlOptions;
@@ -199,22 +201,28 @@ export class CallControl {
    * the call goes on (do not delete the room when the agent's session closes).
    */
   async warmTransfer(room: string, target: string, options: WarmTransferOptions = {}): Promise<WarmTransferResult> {
+    const pollMs = options.pollMs ?? 500;
+    let deadline = Date.now() + (options.answerTimeoutMs ?? RING_MS);
+    let joined = false;
     await this.addHuman(room, target, options);
-    const briefMs = (options.brief?.length ?? 0) * SPOKEN_MS_PER_CHARACTER + (options.accept ? ACCEPT_MS : 0);
-    const deadline = Date.now() + (options.answerTimeoutMs ?? RING_MS) + briefMs;
-    for (;;) {
-      const status = await this.humanStatus(room);
-      if (status.ready) {
-        const joined = await this.joinHuman(room);
-        return { outcome: 'joined', via: String(joined.via) };
+    try {
+      for (;;) {
+        const status = await this.humanStatus(room);
+        if (status.ready) {
+          const join = await this.joinHuman(room);
+          joined = true;
+          return { outcome: 'joined', via: String(join.via) };
+        }
+        if (['gone', 'declined', 'failed'].includes(status.outcome)) return { outcome: status.outcome as WarmTransferResult['outcome'] };
+        // Answered: the key, the brief and the stream's start still take their time.
+        if (status.outcome === 'answered' || status.outcome === 'accepted')
+          deadline = Math.max(deadline, Date.now() + (options.brief?.length ?? 0) * SPOKEN_MS_PER_CHARACTER + ACCEPT_MS + JOIN_MS);
+        if (Date.now() + pollMs > deadline) return { outcome: 'not-answered' };
+        await sleep(pollMs);
       }
-      if (['gone', 'declined', 'failed', 'no-human'].includes(status.outcome))
-        return { outcome: status.outcome as WarmTransferResult['outcome'] };
-      if (Date.now() + (options.pollMs ?? 500) > deadline) {
-        await this.cancelHuman(room);
-        return { outcome: 'not-answered' };
-      }
-      await sleep(options.pollMs ?? 500);
+    } finally {
+      // Every way out but the join lets the person go: nobody waits in the consult room for an agent that left.
+      if (!joined) await this.cancelHuman(room).catch(() => undefined);
     }
   }
 

@@ -67,6 +67,8 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
   if (!call) return finish(stop(404, 'no-call', 'No phone call connected by this service is in the room', 'no-call'));
   line.callSid = call.callSid;
   const action = actionNamed(request.action)!;
-  if (call.status === 'hangup' && !action.afterHangup) return finish(stop(409, 'call-over', 'The call has already ended', 'call-over'));
+  // Once the caller is gone (a person's leg may remain) or their call is over, only the actions that end or report still apply.
+  if ((call.status === 'hangup' || call.role !== 'caller') && !action.afterHangup)
+    return finish(stop(409, 'call-over', 'The call has already ended', 'call-over'));
   return finish(await action.run({ settings, room: token.room, call, legs, deps, budget }, request));
 }

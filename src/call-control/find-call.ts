@@ -5,7 +5,7 @@
  * never reach another's.
  */
 import type { LiveKitRooms } from '../livekit/rooms';
-import { BINDING_ATTRIBUTE, isBound, LegRole, ROLE_ATTRIBUTE } from '../twilio/call-binding';
+import { BINDING_ATTRIBUTE, CALLER_ROOM_ATTRIBUTE, isBound, LegRole, ROLE_ATTRIBUTE } from '../twilio/call-binding';
 
 export interface RoomCall {
   identity: string;
@@ -17,6 +17,8 @@ export interface RoomCall {
   /** `twilio.callStatus` as the status function last set it. */
   status: string;
   role: LegRole;
+  /** A person's leg: the room of the call they were brought into (bound). */
+  callerRoom: string;
   /** Whether its stream runs: the connector participant publishes the phone's audio. */
   publishing: boolean;
   attributes: Record<string, string>;
@@ -37,6 +39,7 @@ export async function findCalls(rooms: LiveKitRooms, room: string, authToken: st
       route: attributes['twilio.route'] ?? '',
       status: attributes['twilio.callStatus'] ?? '',
       role: attributes[ROLE_ATTRIBUTE] === 'person' ? 'person' : 'caller',
+      callerRoom: attributes[CALLER_ROOM_ATTRIBUTE] ?? '',
       publishing,
       attributes,
     };

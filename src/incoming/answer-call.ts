@@ -17,7 +17,7 @@ import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
 import { ConnectRequest, ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
-import { bindingAttributes } from '../twilio/call-binding';
+import { bindingAttributes, CALL_TOKEN_BINDING_ATTRIBUTE, callTokenBinding } from '../twilio/call-binding';
 import { LogFields, logLine } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
@@ -102,5 +102,18 @@ function withCallBinding(request: ConnectRequest, authToken: string, flowReturn:
     flowSid: flowReturn ? flowSidOf(flowReturn) : '',
     route: attributes['twilio.route'] ?? '',
   });
-  return { ...request, participantAttributes: { ...attributes, ...binding } };
+  const token = attributes['twilio.callToken'];
+  const tokenBinding: Record<string, string> =
+    token && authToken
+      ? {
+          [CALL_TOKEN_BINDING_ATTRIBUTE]: callTokenBinding(
+            authToken,
+            request.roomName,
+            attributes['twilio.callSid'] ?? '',
+            attributes['twilio.from'] ?? '',
+            token,
+          ),
+        }
+      : {};
+  return { ...request, participantAttributes: { ...attributes, ...binding, ...tokenBinding } };
 }

@@ -27,8 +27,13 @@ export interface LiveKitRooms {
   removeParticipant(room: string, identity: string): Promise<RoomOutcome>;
   /** A reliable data message to everyone in the room. */
   sendData(room: string, topic: string, payload: string): Promise<RoomOutcome>;
-  /** MoveParticipant (LiveKit Cloud only): the participant leaves `room` and joins `destination`, identity kept. */
-  moveParticipant(room: string, identity: string, destination: string): Promise<RoomOutcome>;
+  /**
+   * MoveParticipant (LiveKit Cloud only): the participant leaves `room` and
+   * joins `destination`, identity kept. `unsupported` where the server does
+   * not implement it: open-source livekit-server answers "not implemented"
+   * (pkg/service/roommanager.go), which reaches the client as HTTP 500/501.
+   */
+  moveParticipant(room: string, identity: string, destination: string): Promise<RoomOutcome | 'unsupported'>;
 }
 
 /** Attempts of one RoomService request in all: on Cloud a participant that left may answer 503 for good. */
@@ -56,7 +61,7 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
     requestTimeout: timeoutMs / 1000,
     failover: false,
   });
-  const attempt = async (work: () => Promise<unknown>, repeatable = true): Promise<RoomOutcome> => {
+  const run = async (work: () => Promise<unknown>, repeatable: boolean): Promise<RoomOutcome | 'unsupported'> => {
     const started = Date.now();
     const remaining = () => timeoutMs - (Date.now() - started);
     try {
@@ -72,8 +77,14 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
       return 'done';
     } catch (error) {
       const failure = classifyLiveKitFailure(error, timeoutMs);
-      return failure.status === 404 || failure.code === 'not_found' ? 'not-found' : 'failed';
+      if (failure.status === 404 || failure.code === 'not_found') return 'not-found';
+      const said = String((error as { message?: unknown } | null)?.message ?? '');
+      return failure.code === 'unimplemented' || /not implemented/i.test(said) ? 'unsupported' : 'failed';
     }
+  };
+  const attempt = async (work: () => Promise<unknown>, repeatable = true): Promise<RoomOutcome> => {
+    const outcome = await run(work, repeatable);
+    return outcome === 'unsupported' ? 'failed' : outcome;
   };
   return {
     getParticipant: async (room, identity) => {
@@ -100,6 +111,6 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
     setAttributes: (room, identity, attributes) => attempt(() => client.updateParticipant(room, identity, { attributes })),
     removeParticipant: (room, identity) => attempt(() => client.removeParticipant(room, identity)),
     // Not repeatable: a move that went through finds nobody to move the second time.
-    moveParticipant: (room, identity, destination) => attempt(() => client.moveParticipant(room, identity, destination), false),
+    moveParticipant: (room, identity, destination) => run(() => client.moveParticipant(room, identity, destination), false),
   };
 }

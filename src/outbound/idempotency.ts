@@ -101,9 +101,8 @@ const mismatch = (error: unknown) => code(error) === 54205 || status(error) === 
  * Every Sync request here may be resent: 54009 (HTTP 429, Sync's rate limit)
  * was not processed; a create sent twice finds its own claim (the owner) on
  * 54208; a conditional write sent twice finds the revision moved on (54205)
- * and reads whether the item now holds what it wrote; a conditional remove
- * sent twice finds the item gone (54201). A refusal on the merits (4xx) is
- * final.
+ * and reads whether the item now holds what it wrote (nothing is ever
+ * deleted). A refusal on the merits (4xx) is final.
  */
 function resendSync(error: unknown): Resend {
   const s = status(error);

@@ -22,7 +22,8 @@ import { connectTwiml } from '../twilio/twiml';
 import type { LogFields } from '../util/log';
 import { clean } from '../util/sanitize';
 import { CONSULT_QUERY, consultRoom, goodbyeTwiml, NO_AGENT, personIdentity } from './consult-leg';
-import { PersonStatus, reportProgress } from './progress';
+import { isLive, PERSON_ATTRIBUTES, PersonStatus, progressOf, reportProgress } from './progress';
+import { LIMITS } from '../config/rules';
 
 export interface ConsultDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;
@@ -59,18 +60,32 @@ export async function answerConsult(env: Env, event: Record<string, unknown>, de
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
   const report = (status: PersonStatus) => reportProgress(rooms, room, service.authToken, { status, callSid, target });
 
+  // Nobody left behind: a person who answers after the caller hung up is told so, and not connected.
+  const caller = await findCall(rooms, room, service.authToken);
+  if (caller === 'none') return finish(goodbye('The caller has hung up. Goodbye.'), { outcome: 'caller-gone' });
+  const progress = typeof caller === 'object' ? progressOf(caller.attributes, room, service.authToken) : undefined;
+  // Only the person the call is waiting for, while it waits: not one cancelled meanwhile, nor an earlier one.
+  if (progress && (progress.callSid !== callSid || !isLive(progress.status)))
+    return finish(goodbye('This call is no longer needed. Goodbye.'), { outcome: 'stale' });
   if (event.accept === '1' && event.Digits !== '1') {
     await report('declined');
     return finish(goodbye('Goodbye.'), { outcome: 'declined' });
   }
-  // Nobody left behind: a person who answers after the caller hung up is told so, and not connected.
-  const caller = await findCall(rooms, room, service.authToken);
-  if (caller === 'none') return finish(goodbye('The caller has hung up. Goodbye.'), { outcome: 'caller-gone' });
+  const brief = typeof caller === 'object' ? clean(caller.attributes[PERSON_ATTRIBUTES.brief], LIMITS.speech) : '';
 
   const consult = consultRoom(room);
   const identity = personIdentity(target);
   const route = clean(event.route, 64);
-  const facts = { room: consult, identity, callSid, accountSid: service.accountSid, flowSid: '', route, role: 'person' as const };
+  const facts = {
+    room: consult,
+    identity,
+    callSid,
+    accountSid: service.accountSid,
+    flowSid: '',
+    route,
+    role: 'person' as const,
+    callerRoom: room,
+  };
   try {
     const streamUrl = await deps.connector(liveKit.value)({
       direction: 'outbound',
@@ -83,7 +98,6 @@ export async function answerConsult(env: Env, event: Record<string, unknown>, de
         'twilio.accountSid': service.accountSid,
         'twilio.direction': 'outbound',
         'twilio.route': route,
-        'twilio.callerRoom': room,
         'twilio.phoneNumber': clean(event.To, 64),
         [ROLE_ATTRIBUTE]: 'person',
         ...bindingAttributes(service.authToken, facts),
@@ -92,7 +106,7 @@ export async function answerConsult(env: Env, event: Record<string, unknown>, de
       destinationCountry: '',
     });
     await report('accepted');
-    return finish(xmlReply(connectTwiml({ streamUrl })), { outcome: 'connected' });
+    return finish(xmlReply(connectTwiml({ streamUrl, greeting: { text: brief, voice, language } })), { outcome: 'connected' });
   } catch (error) {
     await report('failed');
     const reason = error instanceof LiveKitError ? `livekit ${error.kind}: ${error.message}` : 'internal error';

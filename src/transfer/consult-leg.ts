@@ -64,7 +64,6 @@ type Say = Parameters<InstanceType<typeof twilio.twiml.VoiceResponse>['say']>[0]
 const sayWith = (voice: string, language: string): Say => ({ ...(voice ? { voice } : {}), ...(language ? { language } : {}) }) as Say;
 
 export interface PersonTwimlOptions {
-  brief?: string;
   accept: boolean;
   /** Absolute: TwiML given to calls.create has no document URL to resolve against. */
   consultUrl: string;
@@ -73,24 +72,30 @@ export interface PersonTwimlOptions {
 }
 
 /** Seconds the person has to press 1. */
-const ACCEPT_SECONDS = 8;
-export const ACCEPT_PROMPT = 'Press 1 to take this call.';
+export const ACCEPT_SECONDS = 8;
+export const ACCEPT_PROMPT = 'You have a call to take. Press 1 to accept it.';
 
 /**
- * What the person hears when they answer: the brief, then either straight
- * to /consult, or "press 1" first, since a voicemail greeting also "answers".
- * No key in time falls through the <Gather> to the goodbye.
+ * What the person's phone is told when they answer: straight to /consult,
+ * or "press 1" first, since a voicemail greeting also "answers". The brief
+ * is said by /consult, after the key: a voicemail never records it. With
+ * actionOnEmptyResult, no key in time still asks /consult, which says
+ * goodbye and reports them as having declined.
  */
 export function personTwiml(options: PersonTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
   const say = sayWith(options.voice, options.language);
   if (options.accept) {
-    const gather = response.gather({ input: ['dtmf'], numDigits: 1, timeout: ACCEPT_SECONDS, action: options.consultUrl, method: 'POST' });
-    gather.say(say, options.brief ? `${options.brief} ${ACCEPT_PROMPT}` : ACCEPT_PROMPT);
-    response.say(say, 'No answer was given. Goodbye.');
-    response.hangup();
+    const gather = response.gather({
+      input: ['dtmf'],
+      numDigits: 1,
+      timeout: ACCEPT_SECONDS,
+      action: options.consultUrl,
+      method: 'POST',
+      actionOnEmptyResult: true,
+    });
+    gather.say(say, ACCEPT_PROMPT);
   } else {
-    if (options.brief) response.say(say, options.brief);
     response.redirect({ method: 'POST' }, options.consultUrl);
   }
   return response.toString();
@@ -111,7 +116,8 @@ export function conferenceTwiml(room: string): string {
   return response.toString();
 }
 
-/** Conference names are at most 128 characters (the Conference resource's friendly_name). */
+/** Conference names are at most 128 characters (the Conference resource's friendly_name): a longer one is shortened with a digest. */
 export function conferenceName(room: string): string {
-  return `lk-${room}`.slice(0, 128);
+  if (room.length <= 125) return `lk-${room}`;
+  return `lk-${room.slice(0, 100)}-${createHash('sha256').update(room).digest('hex').slice(0, 12)}`;
 }

@@ -33,6 +33,8 @@ export const PERSON_ATTRIBUTES = {
   target: 'twilio.human.target',
   via: 'twilio.human.via',
   binding: 'twilio.human.binding',
+  /** What add-human was asked to tell them: /consult says it once they have accepted. */
+  brief: 'twilio.human.brief',
 } as const;
 
 /**
@@ -52,6 +54,8 @@ export interface Progress {
   target: string;
   /** How they joined: `move` or `conference`. */
   via?: string;
+  /** Only with `dialing`: what they are to hear. */
+  brief?: string;
 }
 
 /** Writes the progress onto the caller's participant and tells the room. Best effort: says what became of each. */
@@ -60,8 +64,10 @@ export async function reportProgress(
   callerRoom: string,
   authToken: string,
   progress: Progress,
+  /** The caller's participant, when the reporter knows it: one request less. */
+  callerIdentity?: string,
 ): Promise<{ attributes: RoomOutcome | 'no-caller'; message: RoomOutcome }> {
-  const caller = await findCall(rooms, callerRoom, authToken);
+  const caller = callerIdentity ? { identity: callerIdentity } : await findCall(rooms, callerRoom, authToken);
   const attributes =
     typeof caller === 'object'
       ? await rooms.setAttributes(callerRoom, caller.identity, {
@@ -70,11 +76,13 @@ export async function reportProgress(
           [PERSON_ATTRIBUTES.target]: progress.target,
           [PERSON_ATTRIBUTES.binding]: personBinding(authToken, callerRoom, progress.callSid, progress.target),
           ...(progress.via ? { [PERSON_ATTRIBUTES.via]: progress.via } : {}),
+          ...(progress.status === 'dialing' ? { [PERSON_ATTRIBUTES.brief]: progress.brief ?? '' } : {}),
         })
       : caller === 'failed'
         ? 'failed'
         : 'no-caller';
-  const message = await rooms.sendData(callerRoom, PERSON_TOPIC, JSON.stringify(progress));
+  const { brief: _brief, ...told } = progress;
+  const message = await rooms.sendData(callerRoom, PERSON_TOPIC, JSON.stringify(told));
   return { attributes, message };
 }
 

@@ -26,16 +26,19 @@ export interface BoundCall {
    * that an agent cannot make the person's leg pass for the caller's.
    */
   role?: LegRole;
+  /** A person's leg: the room of the call they were brought into, bound too so no other room's call finds them. */
+  callerRoom?: string;
 }
 
 export type LegRole = 'caller' | 'person';
 
 export const ROLE_ATTRIBUTE = 'twilio.role';
+export const CALLER_ROOM_ATTRIBUTE = 'twilio.callerRoom';
 
 export function callBinding(authToken: string, call: BoundCall): string {
   const facts = ['livekit-twilio-call', call.room, call.identity, call.callSid, call.accountSid, call.flowSid, call.route];
   // The caller's leg binds as it always has, so calls connected before legs existed stay controllable.
-  if (call.role === 'person') facts.push('person');
+  if (call.role === 'person') facts.push('person', call.callerRoom ?? '');
   const text = facts.join('\n');
   return createHmac('sha256', authToken).update(text).digest('base64url');
 }
@@ -46,7 +49,7 @@ export function bindingAttributes(authToken: string, call: BoundCall): Record<st
   return {
     [BINDING_ATTRIBUTE]: callBinding(authToken, call),
     ...(call.flowSid ? { 'twilio.flowSid': call.flowSid } : {}),
-    ...(call.role === 'person' ? { [ROLE_ATTRIBUTE]: 'person' } : {}),
+    ...(call.role === 'person' ? { [ROLE_ATTRIBUTE]: 'person', [CALLER_ROOM_ATTRIBUTE]: call.callerRoom ?? '' } : {}),
   };
 }
 
@@ -55,4 +58,16 @@ export function isBound(authToken: string, call: BoundCall, binding: string | un
   const expected = Buffer.from(callBinding(authToken, call));
   const given = Buffer.from(binding);
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export const CALL_TOKEN_BINDING_ATTRIBUTE = 'twilio.callTokenBinding';
+
+/**
+ * Binds an incoming call's CallToken to the room, the call and the number it
+ * came from: a room admin can rewrite `twilio.callToken` and `twilio.from`,
+ * and a warm transfer shows the person that number with that token. Only a
+ * pair this service wrote is used.
+ */
+export function callTokenBinding(authToken: string, room: string, callSid: string, from: string, token: string): string {
+  return createHmac('sha256', authToken).update(['livekit-twilio-call-token', room, callSid, from, token].join('\n')).digest('base64url');
 }

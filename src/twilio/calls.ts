@@ -106,14 +106,23 @@ export function classifyTwilioFailure(error: unknown): TwilioFailure {
     return {
       status: 504,
       uncertain: true,
-      error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the LiveKit session was closed, so no call will connect' },
+      error: { code: 'twilio-timeout', message: 'Twilio did not answer in time; the request may have been carried out anyway' },
     };
   }
+  const detail = code || (typeof e?.name === 'string' ? e.name : undefined);
+  // Only a connection never made proves nothing reached Twilio; one broken later may have carried the request.
+  if (neverConnected(error))
+    return {
+      status: 502,
+      uncertain: false,
+      detail,
+      error: { code: 'twilio-unreachable', message: 'Twilio could not be reached; nothing was sent' },
+    };
   return {
     status: 502,
-    uncertain: false,
-    detail: code || (typeof e?.name === 'string' ? e.name : undefined),
-    error: { code: 'twilio-unreachable', message: 'Twilio could not be reached; the call was not placed' },
+    uncertain: true,
+    detail,
+    error: { code: 'twilio-unreachable', message: 'The connection to Twilio broke; the request may have been carried out anyway' },
   };
 }
 
@@ -183,7 +192,9 @@ export async function updateCall(
   timeoutMs: number,
 ): Promise<'done' | 'ended' | TwilioFailure> {
   try {
-    await withResends(twilio, timeoutMs, params.status === 'completed', (client) => client.calls(callSid).update(params));
+    // Ending a call twice is harmless (21220 the second time); new TwiML twice would restart it.
+    const repeatable = params.status === 'completed' || params.status === 'canceled';
+    await withResends(twilio, timeoutMs, repeatable, (client) => client.calls(callSid).update(params));
     return 'done';
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code === 21220) return 'ended';

@@ -204,7 +204,7 @@ describe('call-control: bring in a human', () => {
     twilioApi.setCallStatus(humanSid, 'ringing');
     const cancel = await control(room, { action: 'cancel-human' });
     expect(cancel).toEqual({ status: 200, json: { action: 'cancel-human', outcome: 'cancelled', callSid: humanSid } });
-    expect(updates(humanSid)).toEqual([{ Status: 'canceled' }]);
+    expect(updates(humanSid)).toEqual([{ Status: 'completed' }]);
   });
 
   test('a premium target is refused through the same guards as outbound', async () => {

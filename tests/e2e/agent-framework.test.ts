@@ -39,6 +39,7 @@ const { liveKit, twilioApi, server, liveCall } = useServiceWithApis({
  * the service calls answers, /consult is asked what they do (they press 1),
  * and their stream starts in the consult room.
  */
+const briefs: string[] = [];
 function answerPeople(): { stop: () => Promise<void> } {
   let running = true;
   const answered = new Set<string>();
@@ -51,6 +52,8 @@ function answerPeople(): { stop: () => Promise<void> } {
         const url = (find(root, 'Redirect')?.text ?? find(root, 'Gather')!.attributes.action)!;
         const params = { CallSid: call.sid, AccountSid: ACCOUNT_SID, To: String(call.params.To), Digits: '1' };
         const reply = await server.postTo(url, params, { authToken: AUTH_TOKEN });
+        const said = find(parseTwiml(reply.body), 'Say');
+        if (said && reply.body.includes('<Stream')) briefs.push(said.text);
         if (reply.body.includes('<Stream')) liveKit.startStream(`${new URL(url).searchParams.get('room')}-consult`, 'human-billing');
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -178,7 +181,9 @@ describe('clients/node inside @livekit/agents 1.9', () => {
     expect(twilioApi.calls.map((c) => c.params.To)).toEqual(['+14155550111']);
     // The person pressed 1 after the brief, and was moved into the caller's room.
     const personTwiml = parseTwiml(String(twilioApi.calls[0]!.params.Twiml));
-    expect(find(find(personTwiml, 'Gather')!, 'Say')!.text).toBe('A caller needs a refund. Press 1 to take this call.');
+    expect(find(find(personTwiml, 'Gather')!, 'Say')!.text).toBe('You have a call to take. Press 1 to accept it.');
+    // The brief, once they pressed 1: what /consult answered before their stream.
+    expect(briefs).toEqual(['A caller needs a refund.']);
     expect(liveKit.rooms.get(consult)!.has('human-billing')).toBe(true);
     expect(placedUpdates()).toEqual([]);
     expect(updates(5)).toEqual([]);

@@ -150,7 +150,8 @@ export class TwilioStandIn extends LoopbackServer {
     if (this.updateBehaviour.kind === 'error')
       return this.error(res, this.updateBehaviour.status, this.updateBehaviour.code, this.updateBehaviour.message);
     this.updates.push({ callSid, params, at: Date.now() });
-    if (params.Status) this.callStatus.set(callSid, params.Status);
+    // `canceled` "will not affect calls already in progress"; `completed` hangs up in any state (Twilio, Modifying Live Calls).
+    if (params.Status && !(params.Status === 'canceled' && current === 'in-progress')) this.callStatus.set(callSid, params.Status);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ sid: callSid, account_sid: this.accountSid, status: this.callStatus.get(callSid) }));
   }

@@ -99,15 +99,14 @@ async function readyPerson(room: string, body: Record<string, unknown> = {}) {
 }
 
 describe('add-human: the person is called with what they hear, before any LiveKit session', () => {
-  test('the brief, then /consult; their status reaches the caller room; no session yet', async () => {
+  test('straight to /consult, which says the brief before the stream; their status reaches the caller room', async () => {
     const room = await inboundCall(1);
     const reply = await control(room, { action: 'add-human', target: 'billing', brief: 'A caller\nneeds help with a refund.' });
     expect(reply.json).toMatchObject({ action: 'add-human', outcome: 'calling', consultRoom: `${room}-consult`, callerId: 'service' });
     const call = personCall();
     expect(call.params).toMatchObject({ To: '+14155550111', From: '+14155550199', Timeout: '30' });
     const twiml = parseTwiml(String(call.params.Twiml));
-    expect(twiml.children.map((c) => c.name)).toEqual(['Say', 'Redirect']);
-    expect(find(twiml, 'Say')!.text).toBe('A caller needs help with a refund.');
+    expect(twiml.children.map((c) => c.name)).toEqual(['Redirect']);
     const consultUrl = new URL(find(twiml, 'Redirect')!.text);
     expect(`${consultUrl.origin}${consultUrl.pathname}`).toBe('http://localhost:3000/consult');
     expect(Object.fromEntries(consultUrl.searchParams)).toEqual({ room, target: 'billing', route: 'default', accept: '0' });
@@ -120,6 +119,10 @@ describe('add-human: the person is called with what they hear, before any LiveKi
     expect(consultConnects(room)).toEqual([]);
     expect(progress(room)).toBe('dialing');
     expect(liveKit.dataMessages.filter((m) => m.topic === 'twilio.human').map((m) => JSON.parse(m.payload).status)).toEqual(['dialing']);
+    // Answered: the brief (its line break spoken as a space), then the stream.
+    const answered = parseTwiml((await consult()).body);
+    expect(answered.children.map((c) => c.name)).toEqual(['Say', 'Connect']);
+    expect(find(answered, 'Say')!.text).toBe('A caller needs help with a refund.');
   });
 
   test('asking again while that call lives rings nobody twice; another target is refused until cancel', async () => {
@@ -171,12 +174,14 @@ describe('/consult: the person is connected into the consult room, with no agent
     expect(progress(room)).toBe('accepted');
   });
 
-  test('"press 1": the brief in a <Gather>; another key, or the caller gone, and the person is told and let go', async () => {
+  test('"press 1" first, the brief only after it (a voicemail never records it); another key and they are let go', async () => {
     const room = await inboundCall(11);
     await control(room, { action: 'add-human', target: 'billing', brief: 'A refund.', accept: 'true' });
-    const gather = find(parseTwiml(String(personCall().params.Twiml)), 'Gather')!;
-    expect(gather.attributes).toMatchObject({ numDigits: '1', method: 'POST' });
-    expect(find(gather, 'Say')!.text).toBe('A refund. Press 1 to take this call.');
+    const twiml = String(personCall().params.Twiml);
+    const gather = find(parseTwiml(twiml), 'Gather')!;
+    expect(gather.attributes).toMatchObject({ numDigits: '1', method: 'POST', actionOnEmptyResult: 'true' });
+    expect(find(gather, 'Say')!.text).toBe('You have a call to take. Press 1 to accept it.');
+    expect(twiml).not.toContain('A refund.');
     const declined = parseTwiml((await consult({ Digits: '2' })).body);
     expect(declined.children.map((c) => c.name)).toEqual(['Say', 'Hangup']);
     expect(progress(room)).toBe('declined');
@@ -258,13 +263,18 @@ describe("the person's call is the agent's to end only when the service put it t
     expect((await control(room, { action: 'cancel-human' })).json).toMatchObject({ outcome: 'no-human' });
     expect((await control(room, { action: 'hangup', leg: 'person' })).json.error!.code).toBe('no-human');
     expect((await control(room, { action: 'human-status' })).json).toMatchObject({ outcome: 'no-human' });
+    // Nor through the caller hanging up, nor a conference join.
+    liveKit.moveSupport = 'open-source';
+    expect((await control(room, { action: 'join-human' })).json.error!.code).toBe('no-human');
+    const caller = { ...inboundWebhook(40), CallStatus: 'completed', Direction: 'inbound' };
+    await invoke(statusHandler, context('/status'), signedEvent(context('/status'), caller));
     expect(twilioApi.updates.filter((u) => u.callSid === callSid(41))).toEqual([]);
-    expect(victim).toBe(`call-${callSid(41)}`);
+    expect(liveKit.rooms.get(victim)!.has('+14155550100')).toBe(true);
   });
 });
 
 describe('nobody left behind', () => {
-  test("the caller hangs up while the person's phone rings: the person's call is canceled", async () => {
+  test("the caller hangs up while the person's phone rings (its participant still in the room): the person's call is ended", async () => {
     const room = await inboundCall(30);
     const added = await control(room, { action: 'add-human', target: 'billing' });
     await personStatus('ringing');
@@ -272,7 +282,25 @@ describe('nobody left behind', () => {
     // The caller's number's status callback (its participant is still in the room as the stream ends).
     const caller = { ...inboundWebhook(30), CallStatus: 'completed', Direction: 'inbound' };
     await invoke(statusHandler, context('/status'), signedEvent(context('/status'), caller));
-    expect(twilioApi.updates).toContainEqual(expect.objectContaining({ callSid: added.json.callSid, params: { Status: 'canceled' } }));
+    expect(twilioApi.updates).toContainEqual(expect.objectContaining({ callSid: added.json.callSid, params: { Status: 'completed' } }));
+  });
+
+  test('the caller gone (participant and all) before the person answers: answering ends their call at once', async () => {
+    const room = await inboundCall(34);
+    const added = await control(room, { action: 'add-human', target: 'billing' });
+    liveKit.rooms.get(room)!.delete('+14155550100');
+    await personStatus('in-progress');
+    expect(twilioApi.updates).toContainEqual(expect.objectContaining({ callSid: added.json.callSid, params: { Status: 'completed' } }));
+  });
+
+  test('hanging up the person after the join leaves the caller on the line', async () => {
+    const room = await inboundCall(35);
+    const personSid = await readyPerson(room);
+    await control(room, { action: 'join-human' });
+    await control(room, { action: 'hangup', leg: 'person' });
+    await personStatus('completed');
+    expect(twilioApi.updates.map((u) => u.callSid)).toEqual([personSid]);
+    expect(progress(room)).toBe('gone');
   });
 
   test('the person never answers: their status says gone, the caller stays with the agent', async () => {
@@ -301,5 +329,24 @@ describe('nobody left behind', () => {
     expect((await control(room, { action: 'cancel-human' })).json).toMatchObject({ outcome: 'cancelled', callSid: personSid });
     expect(liveKit.rooms.get(room)!.has('human-billing')).toBe(false);
     expect(twilioApi.updates).toEqual([expect.objectContaining({ callSid: personSid, params: { Status: 'completed' } })]);
+  });
+});
+
+describe('what is said when it is not known', () => {
+  test('Twilio not answering add-human: the person may be rung anyway, and the answer says so', async () => {
+    const room = await inboundCall(50);
+    twilioApi.behaviour = { kind: 'hang' };
+    const reply = await control(room, { action: 'add-human', target: 'billing' });
+    expect(reply.status).toBe(504);
+    expect(reply.json.error).toMatchObject({ code: 'twilio-timeout', callMayExist: true });
+    expect((reply.json.error as unknown as { message: string }).message).toContain('human-status will say if they answer');
+  }, 15_000);
+
+  test('a person who declined stays declined when their call then ends', async () => {
+    const room = await inboundCall(51);
+    await control(room, { action: 'add-human', target: 'billing', accept: 'true' });
+    await consult({ Digits: '9' });
+    await personStatus('completed');
+    expect(progress(room)).toBe('declined');
   });
 });

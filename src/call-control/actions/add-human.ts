@@ -10,8 +10,9 @@ import { describeProblems } from '../../config/env-reader';
 import { isE164 } from '../../phone/address';
 import { consultRoom, ConsultLeg, consultUrl, personIdentity, personStatusUrl, personTwiml } from '../../transfer/consult-leg';
 import { isLive, progressOf, reportProgress } from '../../transfer/progress';
-import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../../twilio/calls';
-import { misconfigured } from '../../twilio/reply';
+import { CALL_TOKEN_BINDING_ATTRIBUTE, callTokenBinding } from '../../twilio/call-binding';
+import { callCreateParams, classifyTwilioFailure, createCall, failureReply, TwilioFailure } from '../../twilio/calls';
+import { errorReply, misconfigured } from '../../twilio/reply';
 import { ROOM_BUDGET_MS } from '../../outbound/steps';
 import type { RoomCall } from '../find-call';
 import { CallAction, ok, refuse } from './action';
@@ -32,14 +33,28 @@ const CALLER_ID_REFUSED = new Set([21210, 21212]);
  * the one exception to "From is one of OUTBOUND_CALLER_IDS": the number is
  * the caller's, vouched for by Twilio for this call, not one the agent chose.
  */
-function callerIdFor(call: RoomCall, callerIds: string[], wanted: 'service' | 'caller'): { from: string; callToken?: string } {
+function callerIdFor(
+  call: RoomCall,
+  room: string,
+  authToken: string,
+  callerIds: string[],
+  wanted: 'service' | 'caller',
+): { from: string; callToken?: string } {
   const a = call.attributes;
   const own = a['twilio.direction'] === 'inbound' ? a['twilio.to'] : a['twilio.from'];
   const service = own && callerIds.includes(own) ? own : callerIds[0]!;
-  const token = a['twilio.callToken'];
-  if (wanted === 'caller' && a['twilio.direction'] === 'inbound' && token && isE164(a['twilio.from'] ?? ''))
-    return { from: a['twilio.from']!, callToken: token };
+  const token = a['twilio.callToken'] ?? '';
+  const from = a['twilio.from'] ?? '';
+  const vouched = token && a[CALL_TOKEN_BINDING_ATTRIBUTE] === callTokenBinding(authToken, room, call.callSid, from, token);
+  if (wanted === 'caller' && vouched && isE164(from)) return { from, callToken: token };
   return { from: service };
+}
+
+/** Twilio's answer was lost: the person may be called all the same, and /consult reports them if they answer. */
+function mayRing(failure: TwilioFailure, target: string) {
+  const message = `Twilio did not confirm the call to ${target}; it may ring them anyway, and human-status will say if they answer`;
+  const reply = errorReply(failure.status, { ...failure.error, message, callMayExist: true });
+  return { reply, fields: { outcome: 'twilio-failed', reason: failure.error.code, callMayExist: true } };
 }
 
 export const addHuman: CallAction = {
@@ -67,8 +82,14 @@ export const addHuman: CallAction = {
 
     const leg: ConsultLeg = { room, target, route: call.route, accept: request.accept ?? false };
     const { origin, authToken } = settings.service;
-    const { from, callToken } = callerIdFor(call, settings.outbound.value.outbound.callerIds, request.callerId ?? 'service');
-    const twiml = personTwiml({ brief: request.brief, accept: leg.accept, consultUrl: consultUrl(origin, leg), ...settings.voice });
+    const { from, callToken } = callerIdFor(
+      call,
+      room,
+      authToken,
+      settings.outbound.value.outbound.callerIds,
+      request.callerId ?? 'service',
+    );
+    const twiml = personTwiml({ accept: leg.accept, consultUrl: consultUrl(origin, leg), ...settings.voice });
     const options = {
       timeout: RING_SECONDS,
       statusCallback: personStatusUrl(origin, leg),
@@ -91,19 +112,27 @@ export const addHuman: CallAction = {
       placed = await place({ from, callToken });
     } catch (error) {
       const failure = classifyTwilioFailure(error);
+      if (failure.uncertain) return mayRing(failure, target);
       // As LiveKit's own Twilio dialer does: a caller ID Twilio will not forward is retried as the service's.
       if (!callToken || !CALLER_ID_REFUSED.has(failure.error.twilioCode ?? 0))
         return { reply: failureReply(failure), fields: { outcome: 'twilio-failed', reason: failure.error.code } };
       try {
-        placed = await place(callerIdFor(call, settings.outbound.value.outbound.callerIds, 'service'));
+        placed = await place(callerIdFor(call, room, authToken, settings.outbound.value.outbound.callerIds, 'service'));
         shown = 'service';
       } catch (again) {
         const second = classifyTwilioFailure(again);
+        if (second.uncertain) return mayRing(second, target);
         return { reply: failureReply(second), fields: { outcome: 'twilio-failed', reason: second.error.code } };
       }
     }
     const rooms = deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-    await reportProgress(rooms, room, authToken, { status: 'dialing', callSid: placed.sid, target });
+    await reportProgress(
+      rooms,
+      room,
+      authToken,
+      { status: 'dialing', callSid: placed.sid, target, brief: request.brief ?? '' },
+      call.identity,
+    );
     return calling(placed.sid, 'calling', shown);
   },
 };

@@ -21,7 +21,8 @@ export const humanStatus: CallAction = {
     if (person === 'failed') return refuse(502, 'livekit-error', 'LiveKit could not be asked for the consult room');
     if (person === 'none') return ok({ action: 'human-status', outcome: 'no-human', ready: false }, 'no-human');
     const { progress, participant } = person;
-    const ready = progress.status !== 'joined' && participant?.call.publishing === true;
+    // Ready while they wait in the consult room: once in this room they are joined, whatever the progress says.
+    const ready = progress.status !== 'joined' && participant?.room !== context.room && participant?.call.publishing === true;
     return ok(
       { action: 'human-status', outcome: progress.status, target: progress.target, callSid: progress.callSid, ready },
       progress.status,

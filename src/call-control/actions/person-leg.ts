@@ -6,7 +6,7 @@
 import { ROOM_BUDGET_MS } from '../../outbound/steps';
 import { consultRoom } from '../../transfer/consult-leg';
 import { isLive, Progress, progressOf } from '../../transfer/progress';
-import { findCall, RoomCall } from '../find-call';
+import { findCalls, RoomCall } from '../find-call';
 import type { ActionContext } from './action';
 
 export interface PersonLeg {
@@ -18,15 +18,21 @@ export interface PersonLeg {
 /** The live person of this call, `none`, or `failed` when LiveKit could not be asked. */
 export async function personLeg(context: ActionContext): Promise<PersonLeg | 'none' | 'failed'> {
   const { room, call, legs, settings, deps, budget } = context;
-  const joined = legs.find((leg) => leg.role === 'person');
-  const progress = (call.role === 'caller' ? progressOf(call.attributes, room, settings.service.authToken) : undefined) ?? (joined && progressFromLeg(joined));
+  // Only a person brought into this very call: their binding names this room as the caller's.
+  const ours = (leg: RoomCall) => leg.role === 'person' && leg.callerRoom === room;
+  const joined = legs.find(ours);
+  const progress =
+    (call.role === 'caller' ? progressOf(call.attributes, room, settings.service.authToken) : undefined) ??
+    (joined && progressFromLeg(joined));
   if (!progress || !isLive(progress.status)) return 'none';
   if (joined) return { progress, participant: { room, call: joined } };
   const consult = consultRoom(room);
   const rooms = deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
-  const waiting = await findCall(rooms, consult, settings.service.authToken, 'person');
-  if (waiting === 'failed') return 'failed';
-  return waiting === 'none' ? { progress } : { progress, participant: { room: consult, call: waiting } };
+  const there = await findCalls(rooms, consult, settings.service.authToken);
+  if (there === 'failed') return 'failed';
+  // Their participant, for the call the progress names: never a stale one of an earlier person.
+  const waiting = there.find((leg) => ours(leg) && leg.callSid === progress.callSid);
+  return waiting ? { progress, participant: { room: consult, call: waiting } } : { progress };
 }
 
 /** A joined person's leg, once the caller's participant (with the progress) is gone. */
@@ -34,7 +40,10 @@ function progressFromLeg(leg: RoomCall): Progress {
   return { status: 'joined', callSid: leg.callSid, target: leg.identity.replace(/^human-/, '') };
 }
 
-/** Twilio's way to end a call in that state: `canceled` before it is answered, `completed` after. */
-export function endStatus(progress: Progress): 'canceled' | 'completed' {
-  return progress.status === 'dialing' || progress.status === 'ringing' ? 'canceled' : 'completed';
-}
+/**
+ * How the person's call is ended, in whatever state: `completed` "will attempt
+ * to hang up a call even if it's already in progress", while `canceled` "will
+ * not affect calls already in progress" (Twilio, Modifying Live Calls), and
+ * the progress may lag behind Twilio.
+ */
+export const END_PERSON = { status: 'completed' } as const;

@@ -13,7 +13,8 @@ export async function changeCall(
   const timeout = budget.share(UPDATE_BUDGET_MS, 300, 500);
   const result = await updateCall(deps.twilio, callSid, params, timeout);
   if (typeof result === 'string') return result;
-  const message = result.uncertain ? 'Twilio did not answer in time; the call may or may not have changed' : result.error.message;
+  const message =
+    result.error.code === 'twilio-timeout' ? 'Twilio did not answer in time; the call may or may not have changed' : result.error.message;
   return {
     reply: failureReply(result, message),
     fields: { outcome: 'twilio-failed', reason: result.error.code },
