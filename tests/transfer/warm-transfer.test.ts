@@ -27,7 +27,7 @@ const env = () =>
   liveKitEnv(liveKit, {
     AGENT_NAMES: 'support-agent',
     OUTBOUND_CALLER_IDS: '+14155550199,+14155550100',
-    TRANSFER_TARGETS: 'billing=+14155550111',
+    TRANSFER_TARGETS: 'billing=+14155550111,support=+14155550112',
   });
 const context = (path: string) => localContext(env(), path, 3000, (o) => twilioApi.client(o?.timeout));
 
@@ -131,6 +131,10 @@ describe('add-human: the person is called with what they hear, before any LiveKi
     const again = await control(room, { action: 'add-human', target: 'billing' });
     expect(again.json.callSid).toBe(first.json.callSid);
     expect(twilioApi.calls).toHaveLength(1);
+    expect((await control(room, { action: 'add-human', target: 'support' })).json.error!.code).toBe('human-busy');
+    await control(room, { action: 'cancel-human' });
+    expect((await control(room, { action: 'add-human', target: 'support' })).json).toMatchObject({ outcome: 'calling' });
+    expect(twilioApi.calls.map((c) => c.params.To)).toEqual(['+14155550111', '+14155550112']);
   });
 
   test("the caller's own number, where Twilio gave a CallToken; else the service's", async () => {
