@@ -250,15 +250,16 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   if (!callback.status && !callback.amd) return done({ outcome: 'ignored', reason: 'no status or AnsweredBy' });
 
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
+  // Moved into the caller's room, a person keeps their identity.
+  const found = await locate(rooms, participant);
+  const seen = found && found.state !== 'failed' ? found.state.attributes : undefined;
   const transfer = await followTransfer(
     { rooms, twilio: deps.twilio, authToken: serviceFacts(env).authToken },
-    participant,
+    { ...participant, ...(seen ? { attributes: seen } : {}) },
     callback.callSid,
     callback.status,
   );
   Object.assign(line, transfer);
-  // Moved into the caller's room, a person keeps their identity.
-  const found = await locate(rooms, participant);
   if (!found) return done({ outcome: 'unknown-participant' });
   const current = found.state;
   Object.assign(participant, { room: found.room });

@@ -11,13 +11,15 @@ import type { RoomCallStatus } from '../status/room-status';
 import { TwilioFor, updateCall } from '../twilio/calls';
 import type { LogFields } from '../util/log';
 import { consultRoom } from './consult-leg';
-import { isLive, PersonStatus, progressOf, reportProgress } from './progress';
+import { isLive, PERSON_ATTRIBUTES, PersonStatus, progressOf, reportProgress } from './progress';
 
 export interface TransferLeg {
   room: string;
   identity: string;
   /** Set for the person's leg: the room of the call they were brought into. */
   callerRoom?: string;
+  /** The leg's participant's attributes, when the callback found it. */
+  attributes?: Record<string, string>;
 }
 
 export interface FollowContext {
@@ -42,7 +44,10 @@ export async function followTransfer(
 ): Promise<LogFields> {
   if (!status) return {};
   if (leg.callerRoom) return followPerson(context, leg.callerRoom, leg.identity, callSid, status);
-  return status === 'hangup' ? endPersonOf(context, leg.room) : {};
+  if (status !== 'hangup') return {};
+  // The caller's participant is still here and nobody was ever brought in: nothing to look for.
+  if (leg.attributes && !leg.attributes[PERSON_ATTRIBUTES.status]) return {};
+  return endPersonOf(context, leg.room);
 }
 
 async function followPerson(
