@@ -5,7 +5,7 @@
  * (Studio's Run Function gives 10 s).
  */
 import { describeProblems, Env } from '../config/env-reader';
-import { outboundForRoute, RoutedOutbound } from '../config/route-settings';
+import { outboundForRoute } from '../config/route-settings';
 import { problemsOf, readLiveKitSettings } from '../config/settings';
 import { OutboundConfig, readOutboundConfig } from './config';
 import { bindingAttributes } from '../twilio/call-binding';
@@ -23,17 +23,8 @@ import { readOutboundSettings } from './settings';
 import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from './steps';
 import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../twilio/calls';
 
-/**
- * Route and request, checked against the configuration before anything is
- * created anywhere. `adjust` changes the route's settings first (a call the
- * service places for an agent dispatches no agent of its own).
- */
-export function prepare(
-  config: OutboundConfig,
-  event: Record<string, unknown>,
-  deps: OutboundDependencies,
-  adjust: (settings: RoutedOutbound) => RoutedOutbound = (settings) => settings,
-): Prepared | Stop {
+/** Route and request, checked against the configuration before anything is created anywhere. */
+function prepare(config: OutboundConfig, event: Record<string, unknown>, deps: OutboundDependencies): Prepared | Stop {
   // Unlike incoming, a broken routes file stops outbound: a route may narrow
   // where calls can go, and guessing wider would be spending someone's money.
   const routes = deps.routes();
@@ -43,7 +34,7 @@ export function prepare(
   }
   const { outbound } = config;
   const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.callerIds[0]!;
-  const settings = adjust(outboundForRoute(outbound, routes.table.match(requestedFrom)));
+  const settings = outboundForRoute(outbound, routes.table.match(requestedFrom));
   try {
     return { liveKit: config.liveKit, service: config.service, settings, request: readOutboundRequest(event, settings) };
   } catch (error) {
@@ -152,7 +143,7 @@ export async function placeOutboundCall(env: Env, event: Record<string, unknown>
 }
 
 /** Opens the session, places the call into it, and tells the participant its call SID. */
-export async function sessionAndCall(
+async function sessionAndCall(
   first: Prepared,
   deps: OutboundDependencies,
   budget: Budget,
@@ -182,7 +173,7 @@ export async function sessionAndCall(
 }
 
 /** A placed call: the answer, and what the log line says of the steps after Twilio's. */
-export interface Placed {
+interface Placed {
   body: Record<string, string>;
   fields: LogFields;
 }

@@ -174,7 +174,7 @@ export function readOutboundRequest(
 }
 
 /** The identity the service gives a callee: `callee-` and 8 hex digits of a fresh UUID. */
-export function calleeIdentity(id: string = randomUUID()): string {
+function calleeIdentity(id: string = randomUUID()): string {
   return `callee-${id.slice(0, 8)}`;
 }
 
