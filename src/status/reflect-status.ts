@@ -165,7 +165,8 @@ async function apply(
 ): Promise<LogFields> {
   const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
   if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes };
-  const settled = changes['twilio.callStatus'] && attributes === 'done' ? await settle(rooms, participant, budget) : undefined;
+  // A write that timed out may have been applied all the same, an older status with it: settled either way.
+  const settled = changes['twilio.callStatus'] ? await settle(rooms, participant, budget) : undefined;
   const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
   if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy'])
     return { outcome: attributes === 'done' ? 'updated' : 'livekit-failed', attributes, bound };
