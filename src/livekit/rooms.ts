@@ -6,8 +6,7 @@
 import { DataPacket_Kind } from '@livekit/protocol';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { LiveKitSettings } from '../config/settings';
-import { withDeadline } from '../util/deadline';
-import { Resend, withRetries } from '../util/retry';
+import { Resend, retryWithin } from '../util/retry';
 import { classifyLiveKitFailure } from './connector';
 
 export type RoomOutcome = 'done' | 'not-found' | 'failed';
@@ -62,17 +61,14 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
     failover: false,
   });
   const run = async (work: () => Promise<unknown>, repeatable: boolean): Promise<RoomOutcome | 'unsupported'> => {
-    const started = Date.now();
-    const remaining = () => timeoutMs - (Date.now() - started);
     try {
-      await withRetries(
-        () => withDeadline(work(), Math.max(remaining(), MIN_ATTEMPT_MS) + 100, 'LiveKit'),
+      // The client's own timeout is the whole budget's; each attempt's deadline holds it to what is left.
+      const within = { attempts: ROOM_ATTEMPTS, minAttemptMs: MIN_ATTEMPT_MS, what: 'LiveKit' };
+      await retryWithin(
+        timeoutMs,
+        within,
+        () => work(),
         (e) => resendRoomCall(e, repeatable),
-        {
-          attempts: ROOM_ATTEMPTS,
-          remaining,
-          minAttemptMs: MIN_ATTEMPT_MS,
-        },
       );
       return 'done';
     } catch (error) {

@@ -11,8 +11,7 @@
  * 54208, and a claim whose request has died is taken over (conditionally, on
  * the item's revision) instead of answering 409 for the key's ten minutes.
  */
-import { withDeadline } from '../util/deadline';
-import { Resend, withRetries } from '../util/retry';
+import { Resend, retryWithin } from '../util/retry';
 
 export type Outcome =
   /** A request holds the key and has not yet reached Twilio: nothing can have been placed. */
@@ -113,18 +112,13 @@ function resendSync(error: unknown): Resend {
 
 export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, serviceSid: string): IdempotencyStore {
   /** One Sync operation with resends, in at most `withinMs`. */
-  const sync = <T>(withinMs: number, work: (client: TwilioSync) => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    const remaining = () => withinMs - (Date.now() - started);
-    return withRetries(
-      () => {
-        const timeout = Math.max(Math.min(ATTEMPT_MS, remaining()), 100);
-        return withDeadline(work(twilio(timeout)), timeout + 100, 'Twilio Sync');
-      },
+  const sync = <T>(withinMs: number, work: (client: TwilioSync) => Promise<T>): Promise<T> =>
+    retryWithin(
+      withinMs,
+      { attempts: ATTEMPTS, minAttemptMs: 150, attemptMs: ATTEMPT_MS, what: 'Twilio Sync' },
+      (timeout) => work(twilio(timeout)),
       resendSync,
-      { attempts: ATTEMPTS, remaining, minAttemptMs: 150 },
     );
-  };
   const maps = (client: TwilioSync) => client.sync.v1.services(serviceSid).syncMaps;
   const item = (client: TwilioSync, key: string) => maps(client)(IDEMPOTENCY_MAP).syncMapItems(keyFor(key));
   const read = async (key: string, withinMs: number) => {

@@ -58,10 +58,12 @@ export async function answerConsult(env: Env, event: Record<string, unknown>, de
 
   const service = serviceFacts(env);
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
-  const report = (status: PersonStatus) => reportProgress(rooms, room, service.authToken, { status, callSid, target });
 
   // Nobody left behind: a person who answers after the caller hung up is told so, and not connected.
   const caller = await findCall(rooms, room, service.authToken);
+  // The caller's participant is known by now: the progress goes straight onto it.
+  const report = (status: PersonStatus) =>
+    reportProgress(rooms, room, service.authToken, { status, callSid, target }, typeof caller === 'object' ? caller.identity : undefined);
   if (caller === 'none') return finish(goodbye('The caller has hung up. Goodbye.'), { outcome: 'caller-gone' });
   const progress = typeof caller === 'object' ? progressOf(caller.attributes, room, service.authToken) : undefined;
   // Only the person the call is waiting for, while it waits: not one cancelled meanwhile, nor an earlier one.

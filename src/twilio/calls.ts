@@ -3,8 +3,8 @@
  * for the actions agents take (call-control), and that turns Twilio's
  * refusals into errors a person can act on.
  */
-import { DeadlineError, withDeadline } from '../util/deadline';
-import { Resend, withRetries } from '../util/retry';
+import { DeadlineError } from '../util/deadline';
+import { Resend, retryWithin } from '../util/retry';
 import { neverConnected } from '../util/socket-errors';
 import { ApiError, errorReply, HttpReply, retryLaterReply } from './reply';
 import type { CallOptions } from '../outbound/request';
@@ -159,15 +159,12 @@ export function resendCalls(error: unknown, repeatable: boolean): Resend {
 
 /** Runs one Calls request with resends, each attempt with what is left of `timeoutMs`. */
 function withResends<T>(twilio: TwilioFor, timeoutMs: number, repeatable: boolean, work: (client: TwilioCalls) => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const remaining = () => timeoutMs - (Date.now() - started);
-  return withRetries(
-    () => {
-      const left = Math.max(remaining(), MIN_ATTEMPT_MS);
-      return withDeadline(work(twilio(left)), left + 100, 'Twilio');
-    },
+  const within = { attempts: ATTEMPTS, minAttemptMs: MIN_ATTEMPT_MS, what: 'Twilio' };
+  return retryWithin(
+    timeoutMs,
+    within,
+    (left) => work(twilio(left)),
     (error) => resendCalls(error, repeatable),
-    { attempts: ATTEMPTS, remaining, minAttemptMs: MIN_ATTEMPT_MS },
   );
 }
 

@@ -9,6 +9,7 @@
  * at the same moment. A `Retry-After` the far end gave is honoured instead,
  * when it leaves time for the attempt; nothing depends on it being sent.
  */
+import { withDeadline } from './deadline';
 
 /** What a failure allows: another attempt (after `afterMs` when the far end said so), or none. */
 export type Resend = false | { afterMs?: number };
@@ -56,6 +57,40 @@ export async function withRetries<T>(
       await (options.sleep ?? pause)(wait);
     }
   }
+}
+
+export interface WithinOptions {
+  attempts: number;
+  /** No attempt is started, nor given less time, than this. */
+  minAttemptMs: number;
+  /** One attempt's most, so that a slow answer leaves time for another. Default: all that is left. */
+  attemptMs?: number;
+  baseDelayMs?: number;
+  /** Named in the deadline's error. */
+  what: string;
+}
+
+/**
+ * {@link withRetries} within `totalMs` all told: each attempt is given what
+ * is left (at most `attemptMs`) as its timeout, and held to it by a deadline
+ * of its own, in case the client's timeout does not fire.
+ */
+export function retryWithin<T>(
+  totalMs: number,
+  options: WithinOptions,
+  attempt: (timeoutMs: number) => Promise<T>,
+  resend: (error: unknown) => Resend,
+): Promise<T> {
+  const started = Date.now();
+  const remaining = () => totalMs - (Date.now() - started);
+  return withRetries(
+    () => {
+      const timeout = Math.max(Math.min(options.attemptMs ?? Infinity, remaining()), options.minAttemptMs);
+      return withDeadline(attempt(timeout), timeout + 100, options.what);
+    },
+    resend,
+    { attempts: options.attempts, remaining, minAttemptMs: options.minAttemptMs, baseDelayMs: options.baseDelayMs },
+  );
 }
 
 /** A Retry-After header's value (seconds, or an HTTP date) in milliseconds, or undefined. */

@@ -1,5 +1,5 @@
 /** The resend loop every outgoing request shares: attempts, waits, deadline and Retry-After. */
-import { backoffMs, retryAfterMs, withRetries } from '../../src/util/retry';
+import { backoffMs, retryAfterMs, retryWithin, withRetries } from '../../src/util/retry';
 
 const failing = (times: number, error: unknown = new Error('passing')) => {
   let calls = 0;
@@ -65,5 +65,23 @@ describe('Retry-After', () => {
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+});
+
+describe('retryWithin', () => {
+  test('each attempt gets what is left (at most attemptMs), and one that stalls past it is cut off', async () => {
+    const given: number[] = [];
+    const started = Date.now();
+    const stall = (timeout: number) => {
+      given.push(timeout);
+      return new Promise<never>(() => undefined);
+    };
+    await expect(retryWithin(600, { attempts: 3, minAttemptMs: 100, attemptMs: 250, what: 'stand-in' }, stall, () => ({}))).rejects.toThrow(
+      'stand-in did not answer',
+    );
+    expect(given[0]).toBe(250);
+    expect(given.length).toBeGreaterThanOrEqual(2);
+    expect(given.every((t) => t >= 100 && t <= 250)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1200);
   });
 });
