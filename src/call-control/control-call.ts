@@ -10,7 +10,11 @@
  */
 import { RequestError } from '../api/parameters';
 import type { Env } from '../config/env-reader';
-import { ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from '../outbound/steps';
+import { ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from '../outbound/steps';
+import { callJournal } from '../journal/call-journal';
+import { summaryForRoute } from '../summary/settings';
+import type { ActionContext } from './actions/action';
+import { routeOf } from './actions/targets';
 import { errorReply, HttpReply } from '../twilio/reply';
 import { Budget } from '../util/budget';
 import type { LogFields } from '../util/log';
@@ -70,5 +74,23 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
   // Once the caller is gone (a person's leg may remain) or their call is over, only the actions that end or report still apply.
   if ((call.status === 'hangup' || call.role !== 'caller') && !action.afterHangup)
     return finish(stop(409, 'call-over', 'The call has already ended', 'call-over'));
-  return finish(await action.run({ settings, room: token.room, call, legs, deps, budget }, request));
+  const context = { settings, room: token.room, call, legs, deps, budget };
+  const done = await action.run(context, request);
+  if (done.reply.status < 300 && !action.readOnly) done.fields.journal = await keepAction(context, request, done);
+  return finish(done);
+}
+
+/** What the agent did, kept for the call's summary when one is sent (../summary). */
+async function keepAction(context: ActionContext, request: ControlRequest, done: Stop): Promise<string | undefined> {
+  const { settings, call, deps, budget } = context;
+  if (!settings.summary.ok || !summaryForRoute(settings.summary.value, routeOf(context)).url) return undefined;
+  const fact = {
+    action: request.action,
+    outcome: String(done.fields.outcome ?? ''),
+    ...(request.target ? { target: request.target } : {}),
+    ...(request.leg ? { leg: request.leg } : {}),
+    ...(request.result ? { result: request.result } : {}),
+    at: new Date().toISOString(),
+  };
+  return callJournal(deps.twilio, call.callSid).add(`action-${Date.now()}-${request.action}`, fact, budget.share(SYNC_BUDGET_MS, 200, 200));
 }

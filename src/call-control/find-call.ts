@@ -22,6 +22,8 @@ export interface RoomCall {
   /** Whether its stream runs: the connector participant publishes the phone's audio. */
   publishing: boolean;
   attributes: Record<string, string>;
+  name: string;
+  metadata: string;
 }
 
 /** Every bound leg in the room, the caller's first. */
@@ -30,7 +32,7 @@ export async function findCalls(rooms: LiveKitRooms, room: string, authToken: st
   if (participants === 'failed') return 'failed';
   if (participants === 'not-found') return [];
   const calls: RoomCall[] = [];
-  for (const { identity, attributes, publishing } of participants) {
+  for (const { identity, attributes, publishing, name = '', metadata = '' } of participants) {
     const call: RoomCall = {
       identity,
       callSid: attributes['twilio.callSid'] ?? '',
@@ -42,6 +44,8 @@ export async function findCalls(rooms: LiveKitRooms, room: string, authToken: st
       callerRoom: attributes[CALLER_ROOM_ATTRIBUTE] ?? '',
       publishing,
       attributes,
+      name,
+      metadata,
     };
     if (call.callSid && isBound(authToken, { room, ...call }, attributes[BINDING_ATTRIBUTE])) calls.push(call);
   }

@@ -11,8 +11,22 @@ import { LIMITS } from '../config/rules';
 import { TARGET_NAME, TARGET_NAME_RULE } from '../config/transfer-targets';
 import { codePointLength, hasUnsafeCharacters } from '../util/sanitize';
 import { ACTION_NAMES, ActionName, actionNamed } from './actions';
+import { DIGITS_RULE, isDigits } from '../digits/digits';
+import { AUDIO_NAME } from './voicemail-audio';
 
-export const PARAMETERS = ['target', 'message', 'result', 'fields', 'brief', 'accept', 'callerId', 'leg'] as const;
+export const PARAMETERS = [
+  'target',
+  'message',
+  'result',
+  'fields',
+  'brief',
+  'accept',
+  'callerId',
+  'leg',
+  'digits',
+  'audio',
+  'behavior',
+] as const;
 export type Parameter = (typeof PARAMETERS)[number];
 
 export interface ControlRequest {
@@ -33,9 +47,18 @@ export interface ControlRequest {
   callerId?: 'service' | 'caller';
   /** hangup: which leg, when a person was brought in. */
   leg?: 'caller' | 'person' | 'both';
+  /** press-keys: the keys, as `<Play digits>` takes them. */
+  digits?: string;
+  /** leave-voicemail: an audio file among the service's public assets, by name. */
+  audio?: string;
+  /** pause-recording: Twilio's PauseBehavior, `silence` (the gap kept as silence) or `skip`. */
+  behavior?: 'silence' | 'skip';
 }
 
 export const MAX_FIELDS = 10;
+/** `<Play digits>` takes Twilio's key characters; 32, as SendDigits, bounds how long the stream is away. */
+const MAX_DIGITS = 32;
+
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 const RESULT = /^[A-Za-z0-9_.:@+-]{1,64}$/;
 /** Query parameters of Studio's return URL a field may not replace. */
@@ -121,6 +144,18 @@ export function readControlRequest(params: Record<string, unknown>): ControlRequ
   if (callerId !== undefined) request.callerId = callerId;
   const leg = readChoice(params, 'leg', ['caller', 'person', 'both'] as const);
   if (leg !== undefined) request.leg = leg;
+  const digits = stringOf(params, 'digits');
+  if (digits !== undefined && !isDigits(digits, MAX_DIGITS)) throw bad('digits', `digits ${DIGITS_RULE}`);
+  if (digits !== undefined) request.digits = digits;
+  const audio = stringOf(params, 'audio');
+  if (audio !== undefined && !AUDIO_NAME.test(audio))
+    throw bad(
+      'audio',
+      "audio must name an audio file among the service's assets, such as voicemail.mp3 (letters, digits, _ - and one dot)",
+    );
+  if (audio !== undefined) request.audio = audio;
+  const behavior = readChoice(params, 'behavior', ['silence', 'skip'] as const);
+  if (behavior !== undefined) request.behavior = behavior;
   const result = stringOf(params, 'result');
   if (result !== undefined && !RESULT.test(result))
     throw bad('result', 'result may hold only letters, digits and _ . : @ + - (at most 64)');

@@ -6,7 +6,7 @@
  * agent can still hang up.
  */
 import { describeProblems, Env } from '../config/env-reader';
-import { LiveKitSettings, problemsOf, Read, readFallbackSettings, readLiveKitSettings } from '../config/settings';
+import { LiveKitSettings, problemsOf, Read, readFallbackSettings, readInboundSettings, readLiveKitSettings } from '../config/settings';
 import { readTransferTargets } from '../config/transfer-targets';
 import type { OutboundConfig } from '../outbound/config';
 import { ServiceFacts, serviceFacts } from '../twilio/service';
@@ -15,6 +15,9 @@ import type { Stop } from '../outbound/steps';
 import { misconfigured } from '../twilio/reply';
 import type { DialPolicy } from '../phone/dial-policy';
 import { readDialPolicy } from '../phone/dial-settings';
+import { readRecordingSettings, RecordingSettings } from '../recording/settings';
+import { readSummarySettings, SummarySettings } from '../summary/settings';
+import { readVoicemailAudio } from './voicemail-audio';
 
 export interface ControlSettings {
   liveKit: LiveKitSettings;
@@ -27,6 +30,14 @@ export interface ControlSettings {
   dial: Read<DialPolicy>;
   /** What placing a call for the agent needs (caller IDs, dial policy). */
   outbound: Read<OutboundConfig>;
+  /** Whether calls may be recorded; a route may say otherwise. */
+  recording: Read<RecordingSettings>;
+  /** Where the call's summary goes; the agent's actions are kept for it. */
+  summary: Read<SummarySettings>;
+  /** The `<Connect action>` calls are given, by direction, before a route's own: what a stream that comes back keeps. */
+  connectActions: { inbound: string; outbound: string };
+  /** VOICEMAIL_AUDIO: the audio files among the service's public assets that leave-voicemail may play. */
+  voicemailAudio: string[];
 }
 
 export function readControlSettings(env: Env): ControlSettings | Stop {
@@ -38,6 +49,9 @@ export function readControlSettings(env: Env): ControlSettings | Stop {
     return { reply, fields: { outcome: 'error', reason: message } };
   }
   const outbound = readOutboundSettings(env);
+  const inbound = readInboundSettings(env);
+  const recording = readRecordingSettings(env);
+  const summary = readSummarySettings(env);
   const { voice, language } = readFallbackSettings(env);
   return {
     liveKit: liveKit.value,
@@ -45,6 +59,19 @@ export function readControlSettings(env: Env): ControlSettings | Stop {
     voice: { voice, language },
     targets: readTransferTargets(env),
     dial: readDialPolicy(env),
-    outbound: outbound.ok ? { ok: true, value: { liveKit: liveKit.value, outbound: outbound.value, service } } : outbound,
+    outbound:
+      outbound.ok && recording.ok && summary.ok
+        ? {
+            ok: true,
+            value: { liveKit: liveKit.value, outbound: outbound.value, service, recording: recording.value, summary: summary.value },
+          }
+        : { ok: false, problems: problemsOf(outbound, recording, summary) },
+    recording,
+    summary,
+    voicemailAudio: readVoicemailAudio(env),
+    connectActions: {
+      inbound: inbound.ok ? inbound.value.connectActionUrl : '',
+      outbound: outbound.ok && outbound.value.twimlMode === 'inline' ? outbound.value.connectActionUrl : '',
+    },
   };
 }

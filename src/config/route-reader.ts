@@ -10,6 +10,8 @@ import { DEFAULT_ROUTE, Route, RouteError } from './route';
 import { isDialAddress, TARGET_NAME, TARGET_NAME_RULE } from './transfer-targets';
 import { ACTION_URL_RULE, isName, isRoomPrefix, LIMITS, normaliseActionUrl, ROOM_PREFIX_RULE } from './rules';
 import type { IdentityPolicy, NamePolicy } from './settings';
+import { RECORD_MODES, RecordMode } from '../recording/settings';
+import { WEBHOOK_URL_RULE, webhookUrlOf } from '../summary/settings';
 
 const ROUTE_KEYS = new Set([
   'name',
@@ -26,6 +28,9 @@ const ROUTE_KEYS = new Set([
   'connectActionUrl',
   'outbound',
   'transferTargets',
+  'record',
+  'recordingNotice',
+  'summaryWebhookUrl',
 ]);
 const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -167,6 +172,16 @@ function readRouteTargets(r: RouteReader, raw: unknown): Record<string, string> 
   return out;
 }
 
+/** Recording and the summary webhook. */
+function readCallFeatures(r: RouteReader, route: Route): void {
+  const record = r.oneOf<RecordMode>('record', RECORD_MODES);
+  if (record) route.record = record;
+  const notice = r.text('recordingNotice', LIMITS.speech);
+  if (notice !== undefined) route.recordingNotice = notice;
+  const summary = r.text('summaryWebhookUrl', 2048);
+  if (summary !== undefined) route.summaryWebhookUrl = webhookUrlOf(summary) ?? r.fail('summaryWebhookUrl', WEBHOOK_URL_RULE);
+}
+
 /** One route of the file, checked field by field. Throws {@link RouteError} naming the route and field. */
 export function readRoute(raw: unknown, index: number): Route {
   const label = isObject(raw) && typeof raw.name === 'string' && raw.name ? `"${clean(raw.name, 64)}"` : `#${index + 1}`;
@@ -186,5 +201,6 @@ export function readRoute(raw: unknown, index: number): Route {
   if (outbound) route.outbound = outbound;
   const targets = readRouteTargets(r, raw.transferTargets);
   if (targets) route.transferTargets = targets;
+  readCallFeatures(r, route);
   return route;
 }

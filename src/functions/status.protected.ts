@@ -1,7 +1,8 @@
 /**
  * Protected: Twilio's call status and AMD callbacks. Reflects the call's
- * progress into the LiveKit room (attributes and a data message) and removes
- * the connector participant of a call nobody answered.
+ * progress into the LiveKit room (attributes and a data message), removes
+ * the connector participant of a call nobody answered, and once the call is
+ * over sends its summary when one is configured.
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
 import { jsonReply } from '../twilio/reply';
@@ -10,19 +11,26 @@ import { logLine } from '../util/log';
 import { routesFromAssets } from '../config/routes-asset';
 import { answer, environmentOf } from '../twilio/runtime';
 import { reflectCallStatus } from '../status/reflect-status';
-import type { TwilioCalls } from '../twilio/calls';
+import type { TwilioClient } from '../outbound/steps';
+import { readSummarySettings } from '../summary/settings';
+import { sendSummaryWhenDone } from '../summary/send-summary';
 
-export const handler: ServerlessFunctionSignature = (context, event, callback) =>
-  answer(
+export const handler: ServerlessFunctionSignature = (context, event, callback) => {
+  const env = environmentOf(context);
+  const twilio = (timeoutMs: number) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient;
+  return answer(
     'status',
     callback,
     () =>
-      reflectCallStatus(environmentOf(context), event as Record<string, unknown>, {
+      reflectCallStatus(env, event as Record<string, unknown>, {
         rooms: liveKitRooms,
         log: logLine,
         routes: routesFromAssets,
-        twilio: (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioCalls,
+        twilio,
+        afterCall: (callSid, route, budget) =>
+          sendSummaryWhenDone(readSummarySettings(env), { twilio, routes: routesFromAssets }, callSid, route, budget),
       }),
     // Twilio has nothing to retry; the crash is in the log.
     () => jsonReply(200, { outcome: 'error' }),
   );
+};

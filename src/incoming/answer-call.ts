@@ -16,30 +16,33 @@ import {
 import { describeProblems, Env } from '../config/env-reader';
 import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
-import { ConnectRequest, ConnectTwilioCall, LiveKitError, liveKitConnector } from '../livekit/connector';
+import { ConnectRequest, ConnectTwilioCall, LiveKitError } from '../livekit/connector';
 import { bindingAttributes, CALL_TOKEN_BINDING_ATTRIBUTE, callTokenBinding } from '../twilio/call-binding';
-import { LogFields, logLine } from '../util/log';
+import type { LogFields } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
-import { routesFromAssets } from '../config/routes-asset';
 import { functionUrlOf } from '../twilio/public-url';
 import { verifyFunctionRequest } from '../twilio/signature';
 import { FLOW_SID_PARAM, flowSidOf, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
 import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
+import { readRecordingSettings, recordingForRoute } from '../recording/settings';
+import { recordingCallbackUrl } from '../recording/callbacks';
+import { readSummarySettings, summaryForRoute } from '../summary/settings';
+import type { CallJournal } from '../journal/call-journal';
+import { serviceFacts } from '../twilio/service';
 
 export interface IncomingDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;
   log: (fields: LogFields, level: 'info' | 'error') => void;
   routes: () => LoadedRoutes;
+  /** The call's journal, for its summary (../journal/call-journal); without it, nothing is kept. */
+  journal?: (callSid: string) => CallJournal;
 }
 
-const defaults: IncomingDependencies = { connector: liveKitConnector, log: logLine, routes: routesFromAssets };
+/** The journal's share of the caller's wait: it runs beside LiveKit's request, within its time. */
+const JOURNAL_MS = 1500;
 
-export async function answerIncomingCall(
-  env: Env,
-  event: Record<string, unknown>,
-  deps: IncomingDependencies = defaults,
-): Promise<HttpReply> {
+export async function answerIncomingCall(env: Env, event: Record<string, unknown>, deps: IncomingDependencies): Promise<HttpReply> {
   const started = Date.now();
   const call = readInboundCall(event);
   // A broken routes file gives the empty table: every call takes the default route.
@@ -69,17 +72,50 @@ export async function answerIncomingCall(
   if (!liveKit.ok || !inbound.ok) return fallback(`configuration: ${describeProblems(problemsOf(liveKit, inbound))}`, 'configuration');
 
   const settings = inboundForRoute(inbound.value, route);
+  const recordingSettings = readRecordingSettings(env);
+  const summarySettings = readSummarySettings(env);
+  // A broken recording setting is not a reason to record, nor to drop the call: connected, unrecorded, and logged.
+  if (!recordingSettings.ok || !summarySettings.ok) line.configuration = describeProblems(problemsOf(recordingSettings, summarySettings));
+  const recording = recordingSettings.ok ? recordingForRoute(recordingSettings.value, route) : undefined;
   // A configured action that is a flow's return URL is a round trip too.
   if (!flowReturn && isStudioReturnUrl(settings.connectActionUrl)) flowReturn = settings.connectActionUrl;
   const request = withCallBinding(inboundConnectRequest(call, settings), signature.value.authToken, flowReturn);
   line.room = request.roomName;
+  const recorded = recording?.mode === 'always';
+  // Kept for the call's summary beside the LiveKit request, not after it: the caller waits for neither.
+  const summarised = summarySettings.ok && summaryForRoute(summarySettings.value, route).url !== '' && call.callSid !== '';
+  const kept =
+    summarised && deps.journal
+      ? deps.journal(call.callSid).add(
+          'connected',
+          {
+            direction: 'inbound',
+            route: route.name,
+            room: request.roomName,
+            identity: request.participantIdentity,
+            flowSid: flowReturn ? flowSidOf(flowReturn) : '',
+          },
+          JOURNAL_MS,
+        )
+      : undefined;
   try {
     const streamUrl = await deps.connector(liveKit.value)(request);
     const twiml = connectTwiml({
       streamUrl,
       greeting: settings.greeting,
       actionUrl: flowReturn ? returnWith(flowReturn, 'stream-ended') : settings.connectActionUrl,
+      ...(recorded
+        ? {
+            recording: {
+              callbackUrl: recordingCallbackUrl(serviceFacts(env).origin, request.roomName, request.participantIdentity, route.name),
+              channels: recording.channels,
+            },
+            notice: recording.notice,
+          }
+        : {}),
     });
+    if (kept) line.journal = await kept;
+    if (recorded) line.recorded = true;
     deps.log({ ...line, outcome: 'connected', ms: Date.now() - started }, 'info');
     return xmlReply(twiml);
   } catch (error) {

@@ -15,6 +15,8 @@ export interface ParticipantState {
   attributes: Record<string, string>;
   /** Whether it publishes a track: for a connector participant, whether its stream ever started. */
   publishing: boolean;
+  name?: string;
+  metadata?: string;
 }
 
 export interface LiveKitRooms {
@@ -98,6 +100,8 @@ export function liveKitRooms(settings: LiveKitSettings, timeoutMs: number): Live
           identity: info.identity,
           attributes: info.attributes,
           publishing: info.tracks.length > 0,
+          name: info.name,
+          metadata: info.metadata,
         }));
       });
       return outcome === 'done' ? participants : outcome;

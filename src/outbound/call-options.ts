@@ -7,6 +7,8 @@ import { statusCallbackUrl } from '../status/room-status';
 import { connectTwiml } from '../twilio/twiml';
 import type { CallOptions, OutboundRequest } from './request';
 import type { OutboundSettings } from './settings';
+import type { Prepared } from './steps';
+import { recordingCallbackUrl } from '../recording/callbacks';
 
 /**
  * The call's options with this service's `status` function as the status
@@ -35,13 +37,31 @@ export function twimlUrlFor(connectUrl: string): string {
   return connectUrl.replace(/^wss:/, 'https:');
 }
 
-/** Where Twilio gets the call's TwiML: LiveKit's URL, or the document inline. */
+/**
+ * Records the call from its start when the route says so, or the request
+ * asked (Record): calls.create's recording parameters, reporting to this
+ * service's `recording-status`. Whether it is recorded.
+ */
+export function withRecording(call: CallOptions, { recording, request, service, settings }: Prepared): boolean {
+  if (recording.mode !== 'always' && call.record !== true) return false;
+  delete call.record;
+  call.recording = {
+    callbackUrl: recordingCallbackUrl(service.origin, request.roomName, request.participantIdentity, settings.route),
+    channels: recording.channels,
+  };
+  return true;
+}
+
+/** Where Twilio gets the call's TwiML: LiveKit's URL, or the document inline (with the recording notice, when there is one). */
 export function placementFor(
   connectUrl: string,
   settings: Pick<OutboundSettings, 'twimlMode' | 'greeting' | 'connectActionUrl'>,
+  notice = '',
 ): { url: string } | { twiml: string } {
   if (settings.twimlMode === 'inline') {
-    return { twiml: connectTwiml({ streamUrl: connectUrl, greeting: settings.greeting, actionUrl: settings.connectActionUrl }) };
+    return {
+      twiml: connectTwiml({ streamUrl: connectUrl, greeting: settings.greeting, actionUrl: settings.connectActionUrl, notice }),
+    };
   }
   return { url: twimlUrlFor(connectUrl) };
 }

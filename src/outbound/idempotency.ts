@@ -103,7 +103,7 @@ const mismatch = (error: unknown) => code(error) === 54205 || status(error) === 
  * and reads whether the item now holds what it wrote (nothing is ever
  * deleted). A refusal on the merits (4xx) is final.
  */
-function resendSync(error: unknown): Resend {
+export function resendSync(error: unknown): Resend {
   const s = status(error);
   if (s === 429 || code(error) === 54009) return {};
   if (typeof s === 'number') return s >= 500 ? {} : false;

@@ -13,14 +13,17 @@ import { errorReply, HttpReply, jsonReply, misconfigured } from '../twilio/reply
 import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import { Budget } from '../util/budget';
 import type { LogFields } from '../util/log';
-import { placementFor, withStatusCallbacks } from './call-options';
+import { placementFor, withRecording, withStatusCallbacks } from './call-options';
+import { recordingForRoute } from '../recording/settings';
+import { summaryForRoute } from '../summary/settings';
+import { callJournal } from '../journal/call-journal';
 import { unavailable } from './earlier-request';
 import { FENCE_MS, oncePerKey, PlaceResult, SETTLE_MS } from './once-per-key';
 import { RequestError } from '../api/parameters';
 import { readOutboundRequest } from './request';
 import { openSession } from './session';
 import { readOutboundSettings } from './settings';
-import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from './steps';
+import { OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from './steps';
 import { callCreateParams, classifyTwilioFailure, createCall, failureReply } from '../twilio/calls';
 
 /** Route and request, checked against the configuration before anything is created anywhere. */
@@ -34,9 +37,21 @@ function prepare(config: OutboundConfig, event: Record<string, unknown>, deps: O
   }
   const { outbound } = config;
   const requestedFrom = typeof event.From === 'string' && event.From.trim() ? event.From.trim() : outbound.callerIds[0]!;
-  const settings = outboundForRoute(outbound, routes.table.match(requestedFrom));
+  const route = routes.table.match(requestedFrom);
+  const settings = outboundForRoute(outbound, route);
+  const recording = recordingForRoute(config.recording, route);
+  const summarised = summaryForRoute(config.summary, route).url !== '';
   try {
-    return { liveKit: config.liveKit, service: config.service, settings, request: readOutboundRequest(event, settings) };
+    const request = readOutboundRequest(event, settings);
+    // In url mode Twilio fetches LiveKit's TwiML, which the service cannot add a notice to.
+    const recorded = recording.mode === 'always' || request.call.record === true;
+    if (recorded && recording.notice && settings.twimlMode === 'url') {
+      const { reply, message } = misconfigured(
+        "RECORDING_NOTICE: a recorded call hears the notice only with OUTBOUND_TWIML_MODE=inline (in url mode Twilio plays LiveKit's TwiML); set inline, or leave the notice to the agent",
+      );
+      return { reply, fields: { route: settings.route, outcome: 'error', reason: message } };
+    }
+    return { liveKit: config.liveKit, service: config.service, settings, request, recording, summarised };
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     return {
@@ -59,11 +74,13 @@ async function placeCall(
 ): Promise<Placement> {
   const { liveKit, settings, request, service } = prepared;
   const twilioTimeout = budget.share(settings.twilioTimeoutMs, ROOM_BUDGET_MS + 200 + after, 500);
+  const options = settings.statusCallbacks ? withStatusCallbacks(request, service.origin, settings.route) : { ...request.call };
+  const recorded = withRecording(options, prepared);
   const params = callCreateParams({
     to: request.to,
     from: request.from,
-    ...placementFor(connectUrl, settings),
-    options: settings.statusCallbacks ? withStatusCallbacks(request, service.origin, settings.route) : request.call,
+    ...placementFor(connectUrl, settings, recorded ? prepared.recording.notice : ''),
+    options,
   });
   try {
     return await createCall(deps.twilio, params, twilioTimeout);
@@ -167,9 +184,25 @@ async function sessionAndCall(
   // failure (../livekit/rooms); if it still fails, the call's first status callback writes it.
   const { request } = prepared;
   const rooms = deps.rooms(prepared.liveKit, budget.share(ROOM_BUDGET_MS, 100 + after, 200));
-  const tagged = await rooms.setAttributes(request.roomName, request.participantIdentity, callTag(prepared, call.sid));
+  const [tagged, journal] = await Promise.all([
+    rooms.setAttributes(request.roomName, request.participantIdentity, callTag(prepared, call.sid)),
+    keepConnected(prepared, call.sid, deps, budget.share(SYNC_BUDGET_MS, 100 + after, 200)),
+  ]);
   const body = { callSid: call.sid, roomName: request.roomName, participantIdentity: request.participantIdentity, status: call.status };
-  return { body, fields: { callSidAttribute: tagged, abandonedSession: abandoned } };
+  return { body, fields: { callSidAttribute: tagged, abandonedSession: abandoned, journal } };
+}
+
+/** For the call's summary, what only the service knows of it (../journal/call-journal). */
+async function keepConnected(
+  prepared: Prepared,
+  callSid: string,
+  deps: OutboundDependencies,
+  withinMs: number,
+): Promise<string | undefined> {
+  if (!prepared.summarised) return undefined;
+  const { request, settings } = prepared;
+  const fact = { direction: 'outbound', route: settings.route, room: request.roomName, identity: request.participantIdentity };
+  return callJournal(deps.twilio, callSid).add('connected', fact, withinMs);
 }
 
 /** A placed call: the answer, and what the log line says of the steps after Twilio's. */

@@ -22,6 +22,8 @@ import {
   text,
 } from '../api/parameters';
 import type { OutboundSettings } from './settings';
+import type { RecordingRequest } from '../recording/callbacks';
+import { DIGITS_RULE, isDigits } from '../digits/digits';
 
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';
 
@@ -37,6 +39,10 @@ export interface CallOptions {
   statusCallbackEvent?: StatusCallbackEvent[];
   statusCallbackMethod?: 'GET' | 'POST';
   record?: boolean;
+  /** How the recording is made and reported, when the call is recorded (../recording/callbacks). */
+  recording?: RecordingRequest;
+  /** Keys pressed as soon as the call connects (SendDigits). */
+  sendDigits?: string;
 }
 
 export interface OutboundRequest {
@@ -79,6 +85,7 @@ export const PARAMETERS = [
   'StatusCallbackEvent',
   'StatusCallbackMethod',
   'Record',
+  'SendDigits',
   'IdempotencyKey',
 ] as const;
 
@@ -148,6 +155,7 @@ export function readOutboundRequest(
     statusCallbackEvent: statusEvents(params),
     statusCallbackMethod: choice(params, 'StatusCallbackMethod', ['GET', 'POST'] as const),
     record: boolean(params, 'Record'),
+    sendDigits: sendDigits(params, machineDetection),
   };
   if ((call.asyncAmd || call.asyncAmdStatusCallback) && !machineDetection) {
     throw bad('MachineDetection', 'AsyncAmd and AsyncAmdStatusCallback need MachineDetection');
@@ -171,6 +179,20 @@ export function readOutboundRequest(
     idempotencyKey: name(params, 'IdempotencyKey', 128),
     identityChosen: givenIdentity === undefined,
   };
+}
+
+/**
+ * SendDigits, as Twilio takes it: at most 32 of 0-9 A-D # * w W. Twilio
+ * ignores MachineDetection when both are given (twilio-oai CreateCall
+ * SendDigits), so asking for both is refused rather than half done.
+ */
+function sendDigits(params: Record<string, unknown>, machineDetection: MachineDetection | undefined): string | undefined {
+  const digits = scalar(params, 'SendDigits');
+  if (digits === undefined) return undefined;
+  if (!isDigits(digits, 32)) throw bad('SendDigits', `SendDigits ${DIGITS_RULE}`);
+  if (machineDetection)
+    throw bad('SendDigits', 'SendDigits and MachineDetection cannot be combined: Twilio ignores MachineDetection when SendDigits is given');
+  return digits;
 }
 
 /** The identity the service gives a callee: `callee-` and 8 hex digits of a fresh UUID. */

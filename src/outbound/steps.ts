@@ -12,6 +12,8 @@ import type { HttpReply } from '../twilio/reply';
 import type { ServiceFacts } from '../twilio/service';
 import { LogFields, logLine } from '../util/log';
 import type { TwilioSync } from './idempotency';
+import type { JournalSync } from '../journal/call-journal';
+import type { RecordingSettings } from '../recording/settings';
 import type { OutboundRequest } from './request';
 import type { TwilioCalls } from '../twilio/calls';
 
@@ -36,7 +38,7 @@ export function outboundDependencies(twilio: OutboundDependencies['twilio']): Ou
 }
 
 /** The parts of the twilio client outbound uses. */
-export type TwilioClient = TwilioCalls & TwilioSync;
+export type TwilioClient = TwilioCalls & TwilioSync & JournalSync;
 
 /** A step's answer when it ends the request: the reply and what the log line says of it. */
 export interface Stop {
@@ -50,4 +52,8 @@ export interface Prepared {
   service: ServiceFacts;
   settings: RoutedOutbound;
   request: OutboundRequest;
+  /** Whether and how the call is recorded (the route's setting over the environment's). */
+  recording: RecordingSettings;
+  /** Whether the call's facts are kept for its summary. */
+  summarised: boolean;
 }

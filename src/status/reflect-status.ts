@@ -49,6 +49,8 @@ export interface StatusDependencies {
   routes: () => LoadedRoutes;
   /** Ends the other leg of a warm transfer (../transfer/follow-status). */
   twilio: TwilioFor;
+  /** Sends the call's summary when nothing more is awaited for it (../summary/send-summary). */
+  afterCall: (callSid: string, route: string, budget: Budget) => Promise<LogFields>;
 }
 
 const ANSWERED_BY = /^(human|machine_start|machine_end_beep|machine_end_silence|machine_end_other|fax|unknown)$/;
@@ -217,6 +219,12 @@ async function locate(
   return undefined;
 }
 
+interface Result {
+  fields: LogFields;
+  level: 'info' | 'error';
+  reply: HttpReply;
+}
+
 export async function reflectCallStatus(env: Env, event: Record<string, unknown>, deps: StatusDependencies): Promise<HttpReply> {
   const budget = new Budget(STATUS_BUDGET_MS);
   const callback = readCallback(event);
@@ -227,11 +235,31 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
     answeredBy: clean(event.AnsweredBy, 32),
     sequence: callback.sequenceNumber,
   };
-  const done = (fields: LogFields, level: 'info' | 'error' = 'info', reply = jsonReply(200, { outcome: fields.outcome })): HttpReply => {
-    deps.log({ ...line, ...fields, ms: budget.elapsed() }, level);
-    return reply;
+  // The call's summary, once its final status is in: alongside the room's update, not after it.
+  let summary: Promise<LogFields> | undefined;
+  const afterCall = (route: string) => {
+    summary = deps.afterCall(callback.callSid, route, budget);
   };
+  const result = await reflect(env, event, deps, callback, budget, line, afterCall);
+  const summaryFields = summary ? await summary : {};
+  deps.log({ ...line, ...result.fields, ...summaryFields, ms: budget.elapsed() }, result.level);
+  return result.reply;
+}
 
+async function reflect(
+  env: Env,
+  event: Record<string, unknown>,
+  deps: StatusDependencies,
+  callback: Callback,
+  budget: Budget,
+  line: LogFields,
+  afterCall: (route: string) => void,
+): Promise<Result> {
+  const done = (fields: LogFields, level: 'info' | 'error' = 'info', reply = jsonReply(200, { outcome: fields.outcome })): Result => ({
+    fields,
+    level,
+    reply,
+  });
   const liveKit = readLiveKitSettings(env);
   const unverifiable = localAuthProblems(env);
   if (unverifiable.length) {
@@ -245,7 +273,11 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
     return done({ outcome: 'error', reason: message }, 'error', reply);
   }
 
-  const participant = participantOf(env, event, deps.routes());
+  const routes = deps.routes();
+  const participant = participantOf(env, event, routes);
+  // A call that is over, and not a warm transfer's person: its summary may be due (../summary).
+  if (callback.status === 'hangup' && callback.callSid && !participant?.callerRoom)
+    afterCall(participant?.route ?? routes.table.match(clean(event.To, 64)).name);
   if (!participant) return done({ outcome: 'ignored', reason: 'no room or identity for this call' });
   line.room = participant.room;
   if (!callback.status && !callback.amd) return done({ outcome: 'ignored', reason: 'no status or AnsweredBy' });

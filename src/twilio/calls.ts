@@ -8,12 +8,44 @@ import { Resend, retryWithin } from '../util/retry';
 import { neverConnected } from '../util/socket-errors';
 import { ApiError, errorReply, HttpReply, retryLaterReply } from './reply';
 import type { CallOptions } from '../outbound/request';
+import { callRecordingParams } from '../recording/callbacks';
 
-/** The part of the twilio client that places calls and changes live ones. */
+/** A call's recording as Twilio describes it (twilio-oai api.v2010.account.call.call_recording). */
+export interface TwilioRecording {
+  sid: string;
+  status: string;
+  duration?: string | null;
+  channels?: number | null;
+  source?: string | null;
+  startTime?: Date | string | null;
+}
+
+/** A call as Twilio describes it (twilio-oai api.v2010.account.call). */
+export interface TwilioCall {
+  sid: string;
+  status: string;
+  direction?: string;
+  from?: string;
+  to?: string;
+  duration?: string | null;
+  startTime?: Date | string | null;
+  endTime?: Date | string | null;
+  answeredBy?: string | null;
+}
+
+/** The part of the twilio client that places calls, changes live ones and records them. */
 export interface TwilioCalls {
   calls: {
     create(options: Record<string, unknown>): Promise<{ sid: string; status: string }>;
-    (sid: string): { update(params: Record<string, string>): Promise<{ sid: string; status: string }> };
+    (sid: string): {
+      update(params: Record<string, string>): Promise<{ sid: string; status: string }>;
+      fetch(): Promise<TwilioCall>;
+      recordings: {
+        create(params: Record<string, unknown>): Promise<TwilioRecording>;
+        list(params?: { limit?: number }): Promise<TwilioRecording[]>;
+        (sid: string): { update(params: Record<string, string>): Promise<TwilioRecording> };
+      };
+    };
   };
 }
 
@@ -43,8 +75,10 @@ export function callCreateParams(call: PlaceCall): Record<string, unknown> {
     statusCallbackEvent: o.statusCallbackEvent,
     statusCallbackMethod: o.statusCallbackMethod,
     record: o.record,
+    sendDigits: o.sendDigits,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) params[key] = value;
+  if (o.recording) Object.assign(params, callRecordingParams(o.recording));
   return params;
 }
 
@@ -158,7 +192,12 @@ export function resendCalls(error: unknown, repeatable: boolean): Resend {
 }
 
 /** Runs one Calls request with resends, each attempt with what is left of `timeoutMs`. */
-function withResends<T>(twilio: TwilioFor, timeoutMs: number, repeatable: boolean, work: (client: TwilioCalls) => Promise<T>): Promise<T> {
+export function withResends<T>(
+  twilio: TwilioFor,
+  timeoutMs: number,
+  repeatable: boolean,
+  work: (client: TwilioCalls) => Promise<T>,
+): Promise<T> {
   const within = { attempts: ATTEMPTS, minAttemptMs: MIN_ATTEMPT_MS, what: 'Twilio' };
   return retryWithin(
     timeoutMs,

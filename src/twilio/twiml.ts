@@ -6,6 +6,7 @@
 import twilio from 'twilio';
 import type { FallbackSettings, GreetingSettings } from '../config/settings';
 import { addressKind } from '../phone/address';
+import { RECORDING_EVENTS, RecordingRequest } from '../recording/callbacks';
 
 type SayAttributes = Parameters<InstanceType<typeof twilio.twiml.VoiceResponse>['say']>[0];
 
@@ -22,12 +23,30 @@ export interface ConnectTwimlOptions {
   greeting?: GreetingSettings;
   /** `<Connect action>`; requested by Twilio when the stream ends. */
   actionUrl?: string;
+  /** `<Start><Recording>` first: the whole call is recorded, the notice included. */
+  recording?: RecordingRequest;
+  /** Spoken before the greeting: that the call is recorded. */
+  notice?: string;
 }
 
-/** `<Say>` (optional) then `<Connect><Stream url/></Connect>`. */
+/**
+ * `<Start><Recording>` (optional), the notice and the greeting (optional),
+ * then `<Connect><Stream url/></Connect>`. `<Start>` returns at once and the
+ * recording runs on under the verbs after it
+ * (https://www.twilio.com/docs/voice/twiml/recording).
+ */
 export function connectTwiml(options: ConnectTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
   const greeting = options.greeting;
+  if (options.recording)
+    response.start().recording({
+      recordingStatusCallback: options.recording.callbackUrl,
+      recordingStatusCallbackMethod: 'POST',
+      recordingStatusCallbackEvent: [...RECORDING_EVENTS],
+      channels: options.recording.channels,
+      track: 'both',
+    });
+  if (options.notice) response.say(sayAttributes(greeting?.voice ?? '', greeting?.language ?? ''), options.notice);
   if (greeting?.text) response.say(sayAttributes(greeting.voice, greeting.language), greeting.text);
   const connect = response.connect(options.actionUrl ? { action: options.actionUrl } : {});
   connect.stream({ url: options.streamUrl });
@@ -72,5 +91,26 @@ export function transferTwiml(options: TransferTwimlOptions): string {
   if (kind === 'sip') dial.sip(options.target);
   else if (kind === 'client') dial.client(options.target.slice('client:'.length));
   else dial.number(options.target);
+  return response.toString();
+}
+
+/** What the answering machine hears: the text in the service's voice, or the audio file; then the call ends. */
+export function voicemailTwiml(options: { message?: string; audioUrl?: string; voice?: string; language?: string }): string {
+  const response = new twilio.twiml.VoiceResponse();
+  if (options.audioUrl) response.play(options.audioUrl);
+  else response.say(sayAttributes(options.voice ?? '', options.language ?? ''), options.message ?? '');
+  response.hangup();
+  return response.toString();
+}
+
+/**
+ * Keys pressed on the call (`<Play digits>`, tones Twilio generates), then
+ * `<Redirect>` to the URL that opens the call's stream again: the update that
+ * plays them ends the stream, as any new TwiML does.
+ */
+export function digitsTwiml(digits: string, rejoinUrl: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.play({ digits });
+  response.redirect({ method: 'POST' }, rejoinUrl);
   return response.toString();
 }

@@ -36,16 +36,18 @@ export interface SyncFault {
 
 export const SYNC_RATE_LIMITED: SyncFault = { status: 429, code: 54009 };
 
-export type ItemOperation = 'create' | 'read' | 'update' | 'delete' | 'other';
+export type ItemOperation = 'create' | 'read' | 'update' | 'delete' | 'list' | 'other';
 
 function operationOf(method: string, parts: string[]): ItemOperation {
   if (parts[2] !== 'Items') return 'other';
-  if (parts.length === 3) return method === 'POST' ? 'create' : 'other';
+  if (parts.length === 3) return method === 'POST' ? 'create' : method === 'GET' ? 'list' : 'other';
   return method === 'GET' ? 'read' : method === 'DELETE' ? 'delete' : 'update';
 }
 
 export class SyncMaps {
   readonly maps = new Map<string, Map<string, Item>>();
+  /** When each map expires (its Ttl), by unique name. */
+  readonly mapExpiry = new Map<string, number>();
   /** Every item create, in order: what claimed a key and what was refused. */
   readonly creates: { key: string; outcome: number }[] = [];
   /** Every item update and delete that was applied. */
@@ -58,11 +60,21 @@ export class SyncMaps {
 
   reset(): void {
     this.maps.clear();
+    this.mapExpiry.clear();
     this.creates.length = 0;
     this.writes.length = 0;
     this.hang = false;
     this.delayMs = 0;
     this.faults = {};
+  }
+
+  private expired(name: string): boolean {
+    return (this.mapExpiry.get(name) ?? Infinity) <= Date.now();
+  }
+
+  /** A map's items' data, by key: what a call's journal holds. */
+  items(name: string): Record<string, unknown> {
+    return Object.fromEntries([...(this.maps.get(name) ?? new Map<string, Item>()).entries()].map(([k, v]) => [k, v.data]));
   }
 
   fail(operation: ItemOperation, fault: SyncFault | null, n = 1): void {
@@ -89,14 +101,21 @@ export class SyncMaps {
     if (parts[0] !== 'Maps') return fail(404, 20404, 'not found');
     if (parts.length === 1 && method === 'POST') {
       const name = form.get('UniqueName') ?? '';
-      if (this.maps.has(name)) return fail(409, 54301, 'Unique name already exists');
+      if (this.maps.has(name) && !this.expired(name)) return fail(409, 54301, 'Unique name already exists');
       this.maps.set(name, new Map());
+      // Ttl: "How long, in seconds, before the Sync Map expires and is deleted" (Sync Map resource).
+      this.mapExpiry.set(name, form.get('Ttl') ? Date.now() + Number(form.get('Ttl')) * 1000 : Infinity);
       return { status: 201, body: { unique_name: name } };
     }
-    const map = this.maps.get(decodeURIComponent(parts[1] ?? ''));
+    const mapName = decodeURIComponent(parts[1] ?? '');
+    const map = this.expired(mapName) ? undefined : this.maps.get(mapName);
     if (!map) return fail(404, 54200, 'Map not found');
     if (parts[2] !== 'Items') return fail(404, 20404, 'not found');
     const view = (key: string, item: Item) => ({ key, data: item.data, revision: String(item.revision) });
+    if (parts.length === 3 && method === 'GET') {
+      const items = [...map.entries()].filter(([, item]) => item.expires > Date.now()).map(([key, item]) => view(key, item));
+      return { status: 200, body: { items, meta: { key: 'items', next_page_url: null, page: 0, page_size: 50 } } };
+    }
     if (parts.length === 3 && method === 'POST') {
       const key = form.get('Key') ?? '';
       if (key.length < 1 || key.length > 256) return fail(400, 54209, 'Invalid Map Item key');
@@ -106,7 +125,7 @@ export class SyncMaps {
       if (taken) return fail(409, 54208, 'Map Item already exists');
       const item = {
         data: JSON.parse(form.get('Data') ?? '{}'),
-        expires: Date.now() + Number(form.get('ItemTtl') ?? 0) * 1000 || Infinity,
+        expires: form.get('ItemTtl') ? Date.now() + Number(form.get('ItemTtl')) * 1000 : Infinity,
         revision: 0,
       };
       map.set(key, item);

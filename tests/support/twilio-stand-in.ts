@@ -50,6 +50,9 @@ const CALL_PARAMS = new Set([
   'Record',
   'RecordingChannels',
   'RecordingStatusCallback',
+  'RecordingStatusCallbackMethod',
+  'RecordingStatusCallbackEvent',
+  'RecordingTrack',
   'MachineDetection',
   'MachineDetectionTimeout',
   'AsyncAmd',
@@ -64,6 +67,51 @@ const CALL_PARAMS = new Set([
 
 /** CreateCall's Twiml: "Max 4000 characters" (twilio-oai twilio_api_v2010.json, CreateCall). */
 const MAX_TWIML = 4000;
+
+/** Parameters sent more than once (twilio-oai: arrays, "separated by a space" or repeated). */
+const REPEATED = new Set(['StatusCallbackEvent', 'RecordingStatusCallbackEvent']);
+
+/**
+ * Recording parameters' values, as twilio-oai twilio_api_v2010.json gives
+ * them for CreateCall and CreateCallRecording: RecordingChannels mono|dual,
+ * RecordingTrack inbound|outbound|both, RecordingStatusCallbackEvent of
+ * in-progress, completed, absent; Trim trim-silence|do-not-trim.
+ */
+const RECORDING_VALUES: Record<string, readonly string[]> = {
+  RecordingChannels: ['mono', 'dual'],
+  RecordingTrack: ['inbound', 'outbound', 'both'],
+  RecordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+  RecordingStatusCallbackMethod: ['GET', 'POST'],
+  Trim: ['trim-silence', 'do-not-trim'],
+};
+
+function badRecordingValue(params: Record<string, string | string[]>): string | undefined {
+  for (const [name, allowed] of Object.entries(RECORDING_VALUES)) {
+    const value = params[name];
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value.flatMap((v) => v.split(' ')) : [value];
+    if (!values.every((v) => allowed.includes(v))) return name;
+  }
+  return undefined;
+}
+
+/**
+ * SendDigits: "at most 32 of 0-9, A, B, C, D, # and *, w and W"; anything
+ * else is error 21206 (https://www.twilio.com/docs/api/errors/21206).
+ */
+const SEND_DIGITS = /^[0-9A-D#*wW]{1,32}$/;
+
+/** A call's recording, as the Call Recordings resource has it. */
+export interface StandInRecording {
+  sid: string;
+  callSid: string;
+  status: 'in-progress' | 'paused' | 'stopped' | 'processing' | 'completed' | 'absent';
+  /** Who started it: StartCallRecordingAPI (the Recordings API), OutboundAPI (calls.create Record), StartCallRecordingTwiML. */
+  source: string;
+  params: Record<string, string | string[]>;
+  /** The PauseBehavior of its last pause. */
+  pauseBehavior?: string;
+}
 
 export class TwilioStandIn extends LoopbackServer {
   readonly calls: RecordedCall[] = [];
@@ -99,6 +147,12 @@ export class TwilioStandIn extends LoopbackServer {
 
   /** Each call's status: calls placed here start queued; a test puts an inbound call in with `setCallStatus`. */
   readonly callStatus = new Map<string, string>();
+  /** The calls' recordings, in the order they started. */
+  readonly recordings: StandInRecording[] = [];
+  /** Every accepted recording change (pause, resume, stop), in order. */
+  readonly recordingChanges: { callSid: string; sid: string; params: Record<string, string> }[] = [];
+  /** What a call fetch says of a call beyond its status: direction, numbers, duration, AMD. */
+  readonly callFacts = new Map<string, { direction: string; from: string; to: string; duration?: string; answeredBy?: string }>();
   /** Every accepted call update, in order. */
   readonly updates: { callSid: string; params: Record<string, string>; at: number }[] = [];
   /** Delay or hang call updates. */
@@ -138,6 +192,8 @@ export class TwilioStandIn extends LoopbackServer {
     if (sources.length !== 1) return this.error(res, 400, 21205, 'One of Url, Twiml or Status is required');
     if (params.Status && !['completed', 'canceled'].includes(params.Status))
       return this.error(res, 400, 20001, 'Status must be completed or canceled');
+    // UpdateCall's Twiml, as CreateCall's: "Max 4000 characters" (twilio-oai twilio_api_v2010.json).
+    if (params.Twiml && params.Twiml.length > MAX_TWIML) return this.error(res, 400, 20001, `Twiml is longer than ${MAX_TWIML} characters`);
     const fault = this.updateFaults.shift();
     if (fault) {
       this.faulted.push({ kind: 'update', code: fault.code });
@@ -156,7 +212,122 @@ export class TwilioStandIn extends LoopbackServer {
     res.end(JSON.stringify({ sid: callSid, account_sid: this.accountSid, status: this.callStatus.get(callSid) }));
   }
 
+  /** A recording a call already has, as `<Start><Recording>` or calls.create's Record make one. */
+  addRecording(callSid: string, source: string, status: StandInRecording['status'] = 'in-progress'): StandInRecording {
+    const recording: StandInRecording = { sid: 'RE' + randomBytes(16).toString('hex'), callSid, status, source, params: {} };
+    this.recordings.push(recording);
+    return recording;
+  }
+
+  /** POST /Calls/{Sid}/Recordings.json: a recording of a call in progress (CreateCallRecording). */
+  private createRecording(res: http.ServerResponse, callSid: string, form: URLSearchParams): void {
+    const known = new Set([
+      'RecordingStatusCallback',
+      'RecordingStatusCallbackEvent',
+      'RecordingStatusCallbackMethod',
+      'Trim',
+      'RecordingChannels',
+      'RecordingTrack',
+    ]);
+    const params: Record<string, string | string[]> = {};
+    for (const key of new Set(form.keys())) {
+      if (!known.has(key)) return this.error(res, 400, 20001, `Unknown parameter ${key}`);
+      params[key] = REPEATED.has(key) ? form.getAll(key) : form.get(key)!;
+    }
+    const bad = badRecordingValue(params);
+    if (bad) return this.error(res, 400, 20001, `${bad} is not valid`);
+    const status = this.callStatus.get(callSid);
+    if (!status) return this.error(res, 404, 20404, `The requested resource /Calls/${callSid}/Recordings.json was not found`);
+    const fault = this.updateFaults.shift();
+    if (fault) {
+      this.faulted.push({ kind: 'update', code: fault.code });
+      return this.error(res, fault.status, fault.code, fault.message);
+    }
+    // "Calls that have completed cannot be recorded" (https://www.twilio.com/docs/errors/21220).
+    if (status !== 'in-progress') return this.error(res, 400, 21220, 'Call is not in-progress. Cannot record.');
+    const recording: StandInRecording = {
+      sid: 'RE' + randomBytes(16).toString('hex'),
+      callSid,
+      status: 'in-progress',
+      source: 'StartCallRecordingAPI',
+      params,
+    };
+    this.recordings.push(recording);
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(this.recordingView(recording)));
+  }
+
+  /**
+   * POST /Calls/{Sid}/Recordings/{Sid or Twilio.CURRENT}.json: Status
+   * (required: stopped, paused, in-progress) and PauseBehavior (skip,
+   * silence; default silence). `Twilio.CURRENT` is "the current active
+   * recording" (twilio-oai UpdateCallRecording); without one, 404.
+   */
+  private updateRecording(res: http.ServerResponse, callSid: string, sid: string, form: URLSearchParams): void {
+    for (const key of form.keys())
+      if (key !== 'Status' && key !== 'PauseBehavior') return this.error(res, 400, 20001, `Unknown parameter ${key}`);
+    const params = Object.fromEntries(form);
+    if (!['stopped', 'paused', 'in-progress'].includes(params.Status ?? ''))
+      return this.error(res, 400, 20001, 'Status must be stopped, paused or in-progress');
+    if (params.PauseBehavior !== undefined && !['skip', 'silence'].includes(params.PauseBehavior))
+      return this.error(res, 400, 20001, 'PauseBehavior must be skip or silence');
+    const live = (r: StandInRecording) => r.callSid === callSid && (r.status === 'in-progress' || r.status === 'paused');
+    const recording =
+      sid === 'Twilio.CURRENT' ? this.recordings.filter(live).at(-1) : this.recordings.find((r) => r.sid === sid && r.callSid === callSid);
+    if (!recording) return this.error(res, 404, 20404, `The requested resource /Calls/${callSid}/Recordings/${sid}.json was not found`);
+    const fault = this.updateFaults.shift();
+    if (fault) {
+      this.faulted.push({ kind: 'update', code: fault.code });
+      return this.error(res, fault.status, fault.code, fault.message);
+    }
+    if (this.callStatus.get(callSid) !== 'in-progress') return this.error(res, 400, 21220, 'Call is not in-progress.');
+    recording.status = params.Status as StandInRecording['status'];
+    if (params.Status === 'paused') recording.pauseBehavior = params.PauseBehavior ?? 'silence';
+    this.recordingChanges.push({ callSid, sid: recording.sid, params });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(this.recordingView(recording)));
+  }
+
+  private recordingView(r: StandInRecording) {
+    return {
+      sid: r.sid,
+      account_sid: this.accountSid,
+      call_sid: r.callSid,
+      status: r.status,
+      source: r.source,
+      channels: r.params.RecordingChannels === 'dual' ? 2 : 1,
+      duration: r.status === 'completed' ? '42' : '-1',
+      start_time: 'Tue, 01 Dec 2026 18:00:00 +0000',
+      uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${r.callSid}/Recordings/${r.sid}.json`,
+    };
+  }
+
+  /** GET /Calls/{Sid}.json, as the Call resource describes a call. */
+  private fetchCall(res: http.ServerResponse, callSid: string): void {
+    const status = this.callStatus.get(callSid);
+    if (!status) return this.error(res, 404, 20404, `The requested resource /Calls/${callSid}.json was not found`);
+    const facts = this.callFacts.get(callSid);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        sid: callSid,
+        account_sid: this.accountSid,
+        status,
+        direction: facts?.direction ?? 'outbound-api',
+        from: facts?.from ?? '',
+        to: facts?.to ?? '',
+        duration: facts?.duration ?? null,
+        answered_by: facts?.answeredBy ?? null,
+        start_time: 'Tue, 01 Dec 2026 18:00:00 +0000',
+        end_time: status === 'completed' ? 'Tue, 01 Dec 2026 18:02:05 +0000' : null,
+      }),
+    );
+  }
+
   reset(): void {
+    this.recordings.length = 0;
+    this.recordingChanges.length = 0;
+    this.callFacts.clear();
     this.callStatus.clear();
     this.updates.length = 0;
     this.updateBehaviour = { kind: 'ok' };
@@ -210,7 +381,29 @@ export class TwilioStandIn extends LoopbackServer {
       }));
       return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
     }
+    const recordings =
+      /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\/Recordings(?:\/(RE[0-9a-f]{32}|Twilio\.CURRENT))?\.json(\?.*)?$/.exec(
+        req.url ?? '',
+      );
+    if (recordings) {
+      if (req.headers.authorization !== expectedAuth || recordings[1] !== this.accountSid)
+        return this.error(res, 401, 20003, 'Authenticate');
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const [, , callSid, sid] = recordings as unknown as [string, string, string, string | undefined];
+      if (req.method === 'GET' && !sid) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const page = this.recordings.filter((r) => r.callSid === callSid).map((r) => this.recordingView(r));
+        return void res.end(JSON.stringify({ recordings: page, next_page_uri: null, page: 0, page_size: 50, uri: req.url }));
+      }
+      if (req.method === 'POST' && !sid) return this.createRecording(res, callSid, form);
+      if (req.method === 'POST' && sid) return this.updateRecording(res, callSid, sid, form);
+      return this.error(res, 405, 20004, 'Method not allowed');
+    }
     const update = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(req.url ?? '');
+    if (update && req.method === 'GET') {
+      if (req.headers.authorization !== expectedAuth || update[1] !== this.accountSid) return this.error(res, 401, 20003, 'Authenticate');
+      return this.fetchCall(res, update[2]!);
+    }
     if (update && req.method === 'POST') {
       if (req.headers.authorization !== expectedAuth || update[1] !== this.accountSid) return this.error(res, 401, 20003, 'Authenticate');
       return this.updateCall(res, update[2]!, new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
@@ -236,7 +429,16 @@ export class TwilioStandIn extends LoopbackServer {
         return this.error(res, 400, 20001, `Unknown parameter ${key}`);
       }
       const all = form.getAll(key);
-      params[key] = key === 'StatusCallbackEvent' ? all : all[0]!;
+      params[key] = REPEATED.has(key) ? all : all[0]!;
+    }
+    const badValue = badRecordingValue(params);
+    if (badValue) {
+      this.refused.push({ reason: `bad ${badValue}` });
+      return this.error(res, 400, 20001, `${badValue} is not valid`);
+    }
+    if (params.SendDigits !== undefined && !SEND_DIGITS.test(String(params.SendDigits))) {
+      this.refused.push({ reason: 'bad SendDigits' });
+      return this.error(res, 400, 21206, 'SendDigits may contain only 0123456789ABCD*#wW');
     }
     const sources = ['Url', 'Twiml', 'ApplicationSid'].filter((k) => k in params);
     if (!params.To || !params.From || sources.length !== 1) {
@@ -263,6 +465,7 @@ export class TwilioStandIn extends LoopbackServer {
     if (behaviour.kind === 'hang') return;
     if (behaviour.kind === 'error') return this.error(res, behaviour.status, behaviour.code, behaviour.message);
     this.callStatus.set(sid, 'queued');
+    this.callFacts.set(sid, { direction: 'outbound-api', from: String(params.From), to: String(params.To) });
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({

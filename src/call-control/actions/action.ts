@@ -33,6 +33,8 @@ export interface CallAction {
   needs?: readonly Parameter[];
   /** Whether it still applies to a call that is over (hang up, cancel). */
   afterHangup?: boolean;
+  /** It only reads: not kept among the call's actions for its summary. */
+  readOnly?: boolean;
   run(context: ActionContext, request: ControlRequest): Promise<Done>;
 }
 

@@ -9,6 +9,7 @@ import { CallAction, ok, refuse } from './action';
 import { personLeg } from './person-leg';
 
 export const humanStatus: CallAction = {
+  readOnly: true,
   takes: [],
   afterHangup: true,
   async run(context) {

@@ -6,6 +6,11 @@ import { cancelHuman } from './cancel-human';
 import { hangup } from './hangup';
 import { humanStatus } from './human-status';
 import { joinHuman } from './join-human';
+import { leaveVoicemail } from './leave-voicemail';
+import { pauseRecording } from './pause-recording';
+import { pressKeys } from './press-keys';
+import { resumeRecording } from './resume-recording';
+import { startRecordingAction } from './start-recording';
 import { returnToFlow } from './return-to-flow';
 import { transfer } from './transfer';
 
@@ -17,6 +22,11 @@ export const ACTIONS = {
   'cancel-human': cancelHuman,
   'human-status': humanStatus,
   'join-human': joinHuman,
+  'start-recording': startRecordingAction,
+  'pause-recording': pauseRecording,
+  'resume-recording': resumeRecording,
+  'leave-voicemail': leaveVoicemail,
+  'press-keys': pressKeys,
 } as const satisfies Record<string, CallAction>;
 
 export type ActionName = keyof typeof ACTIONS;

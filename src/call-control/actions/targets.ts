@@ -13,7 +13,8 @@ import { ActionContext, Done, refuse } from './action';
 
 const configurationError = (detail: string): Done => ({ reply: misconfigured(detail).reply, fields: { outcome: 'error' } });
 
-function routeOf({ deps, call }: ActionContext): Route | undefined {
+/** The route the call was connected under, when the routes file still has it. */
+export function routeOf({ deps, call }: ActionContext): Route | undefined {
   return deps.routes().table.routes.find((r) => r.name === call.route);
 }
 
