@@ -75,6 +75,7 @@ export interface Recorded {
 
 interface Participant {
   identity: string;
+  name?: string;
   /** A new one on every join, a move included. */
   sid: string;
   attributes: Record<string, string>;
@@ -185,9 +186,14 @@ export class LiveKitStandIn extends LoopbackServer {
     );
   }
 
+  /** Twilio's stream ended (the call's TwiML was replaced, or it hung up): the connector participant leaves the room. */
+  endStream(room: string, identity: string): void {
+    if (!this.rooms.get(room)?.delete(identity)) throw new Error(`no participant ${identity} in ${room}`);
+  }
+
   private infoFields(participant: Participant) {
-    const { identity, sid, attributes, metadata, tracks } = participant;
-    return { identity, sid, attributes, metadata, tracks };
+    const { identity, name = '', sid, attributes, metadata, tracks } = participant;
+    return { identity, name, sid, attributes, metadata, tracks };
   }
 
   /**
@@ -320,6 +326,7 @@ export class LiveKitStandIn extends LoopbackServer {
           this.evicted.push(`${request.roomName}/${identity}`);
         room.set(identity, {
           identity,
+          name: request.participantName,
           sid: newSid(),
           attributes: { ...request.participantAttributes },
           metadata: request.participantMetadata,

@@ -155,6 +155,8 @@ export class TwilioStandIn extends LoopbackServer {
   readonly callFacts = new Map<string, { direction: string; from: string; to: string; duration?: string; answeredBy?: string }>();
   /** Every accepted call update, in order. */
   readonly updates: { callSid: string; params: Record<string, string>; at: number }[] = [];
+  /** Called as each call update is accepted, before it is answered: what else was true at that moment. */
+  onUpdate: ((callSid: string, params: Record<string, string>) => void) | undefined;
   /** Delay or hang call updates. */
   updateBehaviour: TwilioBehaviour = { kind: 'ok' };
   /** Refusals for the next call creates and updates, one used by each, before anything is done. */
@@ -206,6 +208,7 @@ export class TwilioStandIn extends LoopbackServer {
     if (this.updateBehaviour.kind === 'error')
       return this.error(res, this.updateBehaviour.status, this.updateBehaviour.code, this.updateBehaviour.message);
     this.updates.push({ callSid, params, at: Date.now() });
+    this.onUpdate?.(callSid, params);
     // `canceled` "will not affect calls already in progress"; `completed` hangs up in any state (Twilio, Modifying Live Calls).
     if (params.Status && !(params.Status === 'canceled' && current === 'in-progress')) this.callStatus.set(callSid, params.Status);
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -327,6 +330,7 @@ export class TwilioStandIn extends LoopbackServer {
   reset(): void {
     this.recordings.length = 0;
     this.recordingChanges.length = 0;
+    this.onUpdate = undefined;
     this.callFacts.clear();
     this.callStatus.clear();
     this.updates.length = 0;
