@@ -4,7 +4,7 @@
  * Reads `.env` exactly as the deploy uploads it (./env-file) and runs the
  * deploy preflight too, so a PASS here means the same values on Twilio.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
 import { runCli, UsageError } from './cli';
@@ -28,9 +28,13 @@ async function main(): Promise<number> {
   // Counted from the sources, so the doctor needs no build: the same paths the build makes.
   const deploy = preflight(file, readDeployTarget(process.cwd(), { functionsFolder: 'src/functions' }));
   const routesText = existsSync(values.routes) ? readFileSync(values.routes, 'utf8') : undefined;
+  const assetNames = existsSync('src/assets')
+    ? readdirSync('src/assets').filter((name) => !/\.(private|protected)\./.test(name))
+    : undefined;
   const checks = await runDoctor(env, {
     routesText,
     deploy,
+    assetNames,
     live: values.live
       ? {
           twilio: () => twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { timeout: 5000 }) as unknown as TwilioAccountApi,

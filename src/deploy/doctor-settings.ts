@@ -16,6 +16,7 @@ import { readTransferTargets } from '../config/transfer-targets';
 import { hasUnsafeCharacters } from '../util/sanitize';
 import { Check, fail, pass, text } from './check';
 import type { Preflight } from './preflight';
+import { recordingCheck, summaryCheck, voicemailAudioCheck } from './doctor-call-features';
 
 function liveKitSettings(env: Env): Check {
   const liveKit = readLiveKitSettings(env);
@@ -145,6 +146,7 @@ export function settingsChecks(
   env: Env,
   routesText: string | undefined,
   deploy: Preflight | undefined,
+  assetNames?: readonly string[],
 ): { checks: Check[]; routes?: RouteTable } {
   const routes = routesFile(routesText);
   const checks = [
@@ -156,7 +158,11 @@ export function settingsChecks(
     outboundSettings(env),
     routes.check,
     transferTargets(env, routes.routes),
+    recordingCheck(env, routes.routes),
+    summaryCheck(env, routes.routes),
   ];
+  const audio = voicemailAudioCheck(env, assetNames);
+  if (audio) checks.push(audio);
   const tunnel = localTunnel(env);
   if (tunnel) checks.push(tunnel);
   if (deploy) checks.push(deployPreflight(deploy));

@@ -17,11 +17,13 @@ export interface DoctorOptions {
   routesText?: string;
   /** The deploy preflight over the same `.env`. */
   deploy?: Preflight;
+  /** The public assets' names (src/assets, without .private/.protected files). */
+  assetNames?: readonly string[];
   live?: LiveOptions;
 }
 
 export async function runDoctor(env: Env, options: DoctorOptions = {}): Promise<Check[]> {
-  const { checks, routes } = settingsChecks(env, options.routesText, options.deploy);
+  const { checks, routes } = settingsChecks(env, options.routesText, options.deploy, options.assetNames);
   if (!options.live) return checks;
   return [...checks, await liveKitCheck(env), ...(await twilioChecks(env, options.live, routes))];
 }

@@ -42,6 +42,8 @@ describe('doctor: the settings as the service reads them', () => {
       'Outbound settings',
       'Routes',
       'Transfer targets',
+      'Recording',
+      'Call summary',
     ]);
   });
 
@@ -174,7 +176,7 @@ describe('npm run doctor', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^PASS {2}LiveKit settings: /m);
     expect(result.stdout).toMatch(/^PASS {2}Deploy preflight: 5 variables; context \d+ of 3072 bytes \(\d+ free\)$/m);
-    expect(result.stdout).toContain('all 9 checks passed');
+    expect(result.stdout).toContain('all 11 checks passed');
   });
 
   test.each([
@@ -207,5 +209,40 @@ describe('npm run doctor', () => {
     const wrong = await run({ ...good(), AUTH_TOKEN: 'e'.repeat(32) }, ['--live'], twilioApi.proxyEnv());
     expect(wrong.status).toBe(1);
     expect(wrong.stdout).toContain('FAIL  Twilio account');
+  });
+});
+
+describe('doctor: recording, voicemail audio and the summary webhook', () => {
+  const base = () => ({ ACCOUNT_SID: 'AC' + '0'.repeat(32), AUTH_TOKEN: '0'.repeat(32) });
+  const check = async (env: Record<string, string>, name: string, assetNames?: string[]) =>
+    (await runDoctor({ ...base(), ...env }, { assetNames })).find((c) => c.name === name);
+
+  test('a recording notice with outbound in url mode fails, saying to use inline', async () => {
+    const env = { RECORD_CALLS: 'always', RECORDING_NOTICE: 'Recorded.', OUTBOUND_CALLER_IDS: '+14155550100' };
+    expect(await check(env, 'Recording')).toMatchObject({ ok: false, detail: expect.stringContaining('OUTBOUND_TWIML_MODE=inline') });
+    expect(await check({ ...env, OUTBOUND_TWIML_MODE: 'inline' }, 'Recording')).toMatchObject({ ok: true });
+    expect(await check({ RECORD_CALLS: 'sometimes' }, 'Recording')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('RECORD_CALLS'),
+    });
+  });
+
+  test('voicemail audio must be a public asset by name', async () => {
+    expect(await check({ VOICEMAIL_AUDIO: 'vm.mp3' }, 'Voicemail audio', ['vm.mp3'])).toMatchObject({ ok: true });
+    const missing = await check({ VOICEMAIL_AUDIO: 'vm.mp3,../x.mp3' }, 'Voicemail audio', []);
+    expect(missing).toMatchObject({ ok: false });
+    expect(missing!.detail).toContain('../x.mp3 is not an audio file name');
+    expect(missing!.detail).toContain('vm.mp3 is not in src/assets');
+  });
+
+  test('a summary URL needs a whsec_ secret of at least 24 bytes', async () => {
+    const url = { SUMMARY_WEBHOOK_URL: 'https://hooks.example.com/calls' };
+    expect(await check(url, 'Call summary')).toMatchObject({ ok: false, detail: expect.stringContaining('SUMMARY_WEBHOOK_SECRET') });
+    expect(await check({ ...url, SUMMARY_WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(8).toString('base64') }, 'Call summary')).toMatchObject({
+      ok: false,
+    });
+    const good = { ...url, SUMMARY_WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 7).toString('base64') };
+    expect(await check(good, 'Call summary')).toMatchObject({ ok: true, detail: expect.stringContaining('hooks.example.com') });
+    expect(await check({ SUMMARY_WEBHOOK_URL: 'http://hooks.example.com/' }, 'Call summary')).toMatchObject({ ok: false });
   });
 });

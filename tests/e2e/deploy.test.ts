@@ -72,6 +72,8 @@ describe.each([
       'function /consult protected',
       'function /incoming public',
       'function /outbound protected',
+      'function /recording-status protected',
+      'function /rejoin protected',
       'function /status protected',
     ]);
     // Only the build: bundles from dist, never the TypeScript sources.
