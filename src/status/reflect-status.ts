@@ -50,7 +50,7 @@ export interface StatusDependencies {
   /** Ends the other leg of a warm transfer (../transfer/follow-status). */
   twilio: TwilioFor;
   /** Sends the call's summary when nothing more is awaited for it (../summary/send-summary). */
-  afterCall: (callSid: string, route: string, budget: Budget) => Promise<LogFields>;
+  afterCall: (callSid: string, route: string, budget: Budget, finalStatus: string) => Promise<LogFields>;
 }
 
 const ANSWERED_BY = /^(human|machine_start|machine_end_beep|machine_end_silence|machine_end_other|fax|unknown)$/;
@@ -238,7 +238,7 @@ export async function reflectCallStatus(env: Env, event: Record<string, unknown>
   // The call's summary, once its final status is in: alongside the room's update, not after it.
   let summary: Promise<LogFields> | undefined;
   const afterCall = (route: string) => {
-    summary = deps.afterCall(callback.callSid, route, budget);
+    summary = deps.afterCall(callback.callSid, route, budget, callback.twilioStatus);
   };
   const result = await reflect(env, event, deps, callback, budget, line, afterCall);
   const summaryFields = summary ? await summary : {};

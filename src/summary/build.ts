@@ -17,7 +17,8 @@ export function summaryId(callSid: string): string {
 
 export function shownNumber(number: string | undefined, policy: NumberPolicy): string | undefined {
   if (!number || policy === 'none') return undefined;
-  if (policy === 'full' || !/^\+\d{5,}$/.test(number)) return policy === 'full' ? number : undefined;
+  // Masked, a short number would hide nearly nothing: left out instead.
+  if (policy === 'full' || !/^\+\d{8,}$/.test(number)) return policy === 'full' ? number : undefined;
   return `${'*'.repeat(number.length - 4)}${number.slice(-4)}`;
 }
 

@@ -37,6 +37,8 @@ export async function sendSummaryWhenDone(
   callSid: string,
   routeName: string,
   budget: Budget,
+  /** The final status the callback being handled brought: Twilio's call resource may not show it yet. */
+  finalStatus?: string,
 ): Promise<LogFields> {
   if (!settings.ok) return { summary: 'misconfigured', summaryReason: describeProblems(settings.problems) };
   const route = deps.routes().table.routes.find((r) => r.name === routeName);
@@ -55,6 +57,7 @@ export async function sendSummaryWhenDone(
   } catch (error) {
     return { summary: 'twilio-failed', summaryReason: classifyTwilioFailure(error).error.code };
   }
+  if (finalStatus && FINAL_CALL.has(finalStatus) && !FINAL_CALL.has(call.status)) call = { ...call, status: finalStatus };
   if (!FINAL_CALL.has(call.status)) return { summary: 'call-live' };
   if (recordings.some((r) => PENDING_RECORDING.has(r.status))) return { summary: 'recordings-pending' };
 

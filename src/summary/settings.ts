@@ -36,8 +36,9 @@ export function webhookUrlOf(value: string): string | undefined {
 }
 
 const SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
-/** At least 24 bytes of key, as the spec asks (between 24 and 64 bytes). */
+/** Between 24 and 64 bytes of key, as the spec asks. */
 const MIN_KEY_BYTES = 24;
+const MAX_KEY_BYTES = 64;
 
 export const readSummarySettings = memoizedRead(
   ['SUMMARY_WEBHOOK_URL', 'SUMMARY_WEBHOOK_SECRET', 'SUMMARY_PHONE_NUMBERS'],
@@ -51,8 +52,11 @@ export const readSummarySettings = memoizedRead(
     const key = match ? Buffer.from(match[1]!, 'base64') : Buffer.alloc(0);
     if (url && !secret)
       reader.problem('SUMMARY_WEBHOOK_SECRET', 'is required when SUMMARY_WEBHOOK_URL is set: the receiver checks the signature with it');
-    if (secret && key.length < MIN_KEY_BYTES)
-      reader.problem('SUMMARY_WEBHOOK_SECRET', `must be whsec_ followed by the base64 of at least ${MIN_KEY_BYTES} random bytes`);
+    if (secret && (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES))
+      reader.problem(
+        'SUMMARY_WEBHOOK_SECRET',
+        `must be whsec_ followed by the base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} random bytes`,
+      );
     return finish(reader, {
       url: url ?? '',
       key,

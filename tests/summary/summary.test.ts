@@ -31,7 +31,11 @@ const TO = '+14155550123';
 const FLOW_SID = 'FW' + 'cd'.repeat(16);
 
 /** The summary's settings, pointing at the receiver (known once it listens). */
-const summaryEnv = (extra: Record<string, string> = {}) => ({ SUMMARY_WEBHOOK_URL: receiver.url, SUMMARY_WEBHOOK_SECRET: SECRET, ...extra });
+const summaryEnv = (extra: Record<string, string> = {}) => ({
+  SUMMARY_WEBHOOK_URL: receiver.url,
+  SUMMARY_WEBHOOK_SECRET: SECRET,
+  ...extra,
+});
 /** The environment every function gets: what postOutbound gives outbound, plus the suite's. */
 const env = (extra: Record<string, string> = {}) =>
   liveKitEnv(liveKit, { AGENT_NAMES: 'outbound-agent', OUTBOUND_CALLER_IDS: FROM, ...extra });
@@ -58,9 +62,13 @@ print("valid" if any(hmac.compare_digest(expected, sig) for sig in given) else "
 
 function pythonVerdict(secret: string, request: ReceivedRequest, body: Buffer = request.raw): string {
   const header = (name: string) => String(request.headers[name] ?? '');
-  return execFileSync('python3', ['-c', VERIFY_PY, secret, header('webhook-id'), header('webhook-timestamp'), header('webhook-signature')], {
-    input: body,
-  })
+  return execFileSync(
+    'python3',
+    ['-c', VERIFY_PY, secret, header('webhook-id'), header('webhook-timestamp'), header('webhook-signature')],
+    {
+      input: body,
+    },
+  )
     .toString('utf8')
     .trim();
 }
@@ -125,9 +133,7 @@ async function completedCallback(url: string, sid: string, extra: Record<string,
 
 /** The status function's log line for the call's final callback (the last one logged). */
 function statusLine(sid: string): Record<string, unknown> {
-  const lines = logs
-    .filter((l) => l.includes('"fn":"status"') && l.includes(sid))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = logs.filter((l) => l.includes('"fn":"status"') && l.includes(sid)).map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(lines.length).toBeGreaterThan(0);
   return lines.at(-1)!;
 }
@@ -227,6 +233,8 @@ describe('one sender per call', () => {
     const extra = summaryEnv();
     const call = await placeCall(extra);
     callIsOver(call.sid);
+    // Sync answers slowly: both callbacks read the journal before either claims it, so both try to.
+    twilioApi.sync.delayMs = 150;
     const replies = await Promise.all([
       completedCallback(call.statusUrl, call.sid, extra),
       completedCallback(call.statusUrl, call.sid, extra, { SequenceNumber: '5' }),
@@ -234,6 +242,11 @@ describe('one sender per call', () => {
     expect(replies.map((r) => r.status)).toEqual([200, 200]);
     expect(receiver.received).toHaveLength(1);
     expect(twilioApi.sync.creates.filter((c) => c.key === 'summary').map((c) => c.outcome)).toEqual([201, 54208]);
+    const outcomes = logs
+      .filter((l) => l.includes('"fn":"status"'))
+      .map((l) => (JSON.parse(l) as { summary?: string }).summary)
+      .sort();
+    expect(outcomes).toEqual(['already-sent', 'delivered']);
   });
 });
 
@@ -267,21 +280,47 @@ describe('a recording still in progress holds the summary back', () => {
     const body = receiver.bodies()[0]!;
     expect(body.call).toMatchObject({ sid: call.sid, status: 'completed' });
     expect(body.recordings).toEqual([
-      { sid: recording.sid, status: 'completed', durationSeconds: 42, channels: 1, source: 'OutboundAPI', startedAt: '2026-12-01T18:00:00.000Z' },
+      {
+        sid: recording.sid,
+        status: 'completed',
+        durationSeconds: 42,
+        channels: 1,
+        source: 'OutboundAPI',
+        startedAt: '2026-12-01T18:00:00.000Z',
+      },
     ]);
     const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.fn === 'recording-status');
     expect(line).toMatchObject({ recordingSid: recording.sid, summary: 'delivered' });
   });
 
-  test('a call still live sends nothing, and leaves no claim', async () => {
+  test("the final callback is believed when Twilio's record of the call is not final yet", async () => {
     const extra = summaryEnv();
     const call = await placeCall(extra);
-    // Twilio's callback says completed, but Twilio's own record of the call is not final yet.
+    // The callback says completed; a read of the call a moment later may still say in-progress.
     twilioApi.setCallStatus(call.sid, 'in-progress');
     expect((await completedCallback(call.statusUrl, call.sid, extra)).status).toBe(200);
+    expect(receiver.received).toHaveLength(1);
+    expect((JSON.parse(receiver.received[0]!.raw.toString('utf8')) as { call: { status: string } }).call.status).toBe('completed');
+  });
+
+  test('a recording that ends while the call goes on sends nothing, and leaves no claim', async () => {
+    const extra = summaryEnv();
+    const call = await placeCall(extra);
+    twilioApi.setCallStatus(call.sid, 'in-progress');
+    const recording = twilioApi.addRecording(call.sid, 'StartCallRecordingAPI', 'completed');
+    const url = String(twilioApi.calls[0]!.params.StatusCallback).replace('/status?', '/recording-status?');
+    const event = signedCallback(url, {
+      AccountSid: ACCOUNT_SID,
+      CallSid: call.sid,
+      RecordingSid: recording.sid,
+      RecordingStatus: 'completed',
+    });
+    const reply = await invoke(recordingHandler, contextFor('/recording-status', extra), event);
+    expect(reply.status).toBe(200);
     expect(receiver.received).toHaveLength(0);
-    expect(statusLine(call.sid)).toMatchObject({ summary: 'call-live' });
     expect(journal(call.sid).summary).toBeUndefined();
+    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.fn === 'recording-status');
+    expect(line).toMatchObject({ summary: 'call-live' });
   });
 });
 

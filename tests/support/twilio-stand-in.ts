@@ -354,7 +354,8 @@ export class TwilioStandIn extends LoopbackServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const expectedAuth = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
-    const sync = /^\/v1\/Services\/([^/]+)\/(.*)$/.exec(req.url ?? '');
+    // The path alone: a list's query (PageSize=...) is no part of the resource's name.
+    const sync = /^\/v1\/Services\/([^/]+)\/(.*)$/.exec((req.url ?? '').split('?')[0]!);
     if (sync) {
       if (req.headers.authorization !== expectedAuth) return this.error(res, 401, 20003, 'Authenticate');
       const ifMatch = req.headers['if-match'];
