@@ -127,6 +127,13 @@ export interface WarmTransferOptions {
   pollMs?: number;
 }
 
+export interface VoicemailOptions {
+  /** Text spoken in the service's voice. */
+  message?: string | null | undefined;
+  /** Or an audio file among the service's assets that VOICEMAIL_AUDIO names, by file name (`voicemail.mp3`). */
+  audio?: string | null | undefined;
+}
+
 export interface WarmTransferResult {
   outcome: 'joined' | 'not-answered' | 'gone' | 'declined' | 'failed';
   via?: string;
@@ -191,6 +198,49 @@ export class CallControl {
   /** Hangs up the person addHuman called, before or after the join. */
   cancelHuman(room: string): Promise<CallControlResult> {
     return this.send(room, { action: 'cancel-human' });
+  }
+
+  /**
+   * Starts Twilio recording the call, where the service lets agents
+   * (RECORD_CALLS on-request or always; `403 recording-off` otherwise,
+   * `409 already-recording`). Ask the caller's consent first: the service
+   * cannot speak to them without breaking the stream.
+   */
+  startRecording(room: string): Promise<CallControlResult & { recordingSid?: string }> {
+    return this.send(room, { action: 'start-recording' });
+  }
+
+  /**
+   * Pauses the call's recording: the gap is kept as `silence` (the default) or `skip`ped. Only Twilio's
+   * recording pauses; the agent still hears everything. `409 not-recording` when nothing is recorded.
+   */
+  pauseRecording(room: string, behavior?: 'silence' | 'skip' | null): Promise<CallControlResult & { recordingSid?: string }> {
+    return this.send(room, { action: 'pause-recording', behavior });
+  }
+
+  /** Resumes the paused recording. `409 not-recording` when nothing is recorded. */
+  resumeRecording(room: string): Promise<CallControlResult & { recordingSid?: string }> {
+    return this.send(room, { action: 'resume-recording' });
+  }
+
+  /**
+   * Leaves a voicemail, then hangs up: exactly one of `message` (text, spoken in the service's voice) or
+   * `audio` (a file VOICEMAIL_AUDIO names). The stream into the room ends at once. Best after the beep
+   * (`twilio.answeredBy` = `machine_end_beep`, with MachineDetection=DetectMessageEnd).
+   */
+  leaveVoicemail(room: string, options: VoicemailOptions = {}): Promise<CallControlResult> {
+    return this.send(room, { action: 'leave-voicemail', message: options.message, audio: options.audio });
+  }
+
+  /**
+   * Presses keys on the call, for a phone menu at the far end: up to 32 of 0-9, A-D, # and *, with `w`
+   * for half a second's pause and `W` for a second. The call's stream ENDS and comes back as the same
+   * participant (same identity, same room) about `expectedMs` plus a moment later; before it ends, the
+   * participant's `twilio.rejoin` attribute is `digits` and a message goes out on the `twilio.rejoin`
+   * topic. An agent session must outlive that: `inputOptions: { closeOnDisconnect: false }`.
+   */
+  pressKeys(room: string, digits: string): Promise<CallControlResult & { expectedMs?: number }> {
+    return this.send(room, { action: 'press-keys', digits });
   }
 
   /**

@@ -4,9 +4,19 @@
  * service's build; copy it next to call-control.ts in your agent:
  *
  *   const agent = new voice.Agent({ instructions, tools: [...callTools(), ...yourTools] });
- *   await session.start({ agent, room: ctx.room }); // this connects the room
+ *   // closeOnDisconnect: false, or press_keys ends the session (below); this connects the room
+ *   await session.start({ agent, room: ctx.room, inputOptions: { closeOnDisconnect: false } });
  *
  * What you set:
+ * - `inputOptions: { closeOnDisconnect: false }` in session.start, as above.
+ *   press_keys ENDS the phone participant's stream: Twilio can only play
+ *   keys by replacing the call's TwiML. A moment later the stream comes back
+ *   as a new participant of the same identity in the same room, and RoomIO
+ *   links to it again. But RoomInputOptions.closeOnDisconnect defaults to
+ *   true, which closes the session when the linked participant leaves
+ *   (CLIENT_INITIATED, ROOM_DELETED, USER_REJECTED), so without it the agent
+ *   is gone before the stream is back. With it, a hang-up does not close the
+ *   session either: the job ends when the room does, or call session.close().
  * - Do not delete the room when the agent's session ends: after a warm
  *   transfer the caller and the person talk on in it without the agent.
  * - CALL_CONTROL_URL (https://<service>.twil.io/call-control), LIVEKIT_API_KEY
@@ -87,6 +97,25 @@ export function callTools(ctx?: JobContext) {
               `${target} could not be reached (${result.outcome}); nothing changed. Offer the caller something else.`,
             );
         }, `${target} has joined the call. Say goodbye to both; the call goes on without you.`),
+    }),
+    llm.tool({
+      name: 'press_keys',
+      description:
+        'Press keys on the phone, to answer a phone menu at the other end: for "press 2 for sales", press 2. ' +
+        'The line goes quiet for a moment while they play.',
+      parameters: z.object({
+        digits: z.string().describe('the keys: 0-9, * and #, up to 32; w waits half a second between keys'),
+      }),
+      execute: ({ digits }) => act((room) => control.pressKeys(room, digits), `Pressed ${digits}. Listen for what the menu says next.`),
+    }),
+    llm.tool({
+      name: 'leave_voicemail',
+      description: 'Leave a voicemail when an answering machine took the call, after its beep. The message is spoken, then the call ends.',
+      parameters: z.object({
+        message: z.string().describe('the whole message: who is calling, why, and how to call back'),
+      }),
+      execute: ({ message }) =>
+        act((room) => control.leaveVoicemail(room, { message }), 'The voicemail is being left; the call ends after it.'),
     }),
   ];
 }

@@ -175,6 +175,35 @@ class CallControl:
         """Hangs up the person add_human called, before or after the join."""
         return self._send(room, {"action": "cancel-human"})
 
+    def start_recording(self, room):
+        """Starts Twilio recording the call, where the service lets agents (RECORD_CALLS on-request or always;
+        403 recording-off otherwise, 409 already-recording); ``recordingSid`` names it. Ask the caller's
+        consent first: the service cannot speak to them without breaking the stream."""
+        return self._send(room, {"action": "start-recording"})
+
+    def pause_recording(self, room, behavior=None):
+        """Pauses the call's recording: the gap kept as "silence" (the default) or "skip"ped. Only Twilio's
+        recording pauses; the agent still hears everything. 409 not-recording when nothing is recorded."""
+        return self._send(room, {"action": "pause-recording", "behavior": behavior})
+
+    def resume_recording(self, room):
+        """Resumes the paused recording. 409 not-recording when nothing is recorded."""
+        return self._send(room, {"action": "resume-recording"})
+
+    def leave_voicemail(self, room, message=None, audio=None):
+        """Leaves a voicemail, then hangs up: exactly one of ``message`` (text, spoken in the service's voice)
+        or ``audio`` (a file VOICEMAIL_AUDIO names). The stream into the room ends at once. Best after the
+        beep (``twilio.answeredBy`` = ``machine_end_beep``, with MachineDetection=DetectMessageEnd)."""
+        return self._send(room, {"action": "leave-voicemail", "message": message, "audio": audio})
+
+    def press_keys(self, room, digits):
+        """Presses keys on the call, for a phone menu at the far end: up to 32 of 0-9, A-D, # and *, with
+        ``w`` for half a second's pause and ``W`` for a second. The call's stream ENDS and comes back as the
+        same participant (same identity, same room) about ``expectedMs`` plus a moment later; before it
+        ends, the participant's ``twilio.rejoin`` attribute is "digits" and a message goes out on the
+        ``twilio.rejoin`` topic. An agent session must outlive that: RoomOptions(close_on_disconnect=False)."""
+        return self._send(room, {"action": "press-keys", "digits": digits})
+
     def warm_transfer(self, room, target, brief=None, accept=None, caller_id=None, answer_timeout=30.0, poll=0.5):
         """The whole warm transfer: call the target, wait for them to answer (and press 1, with ``accept``)
         within the deadline, which counts the brief, then join them to the caller. Not answered in time:

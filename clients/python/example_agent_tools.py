@@ -1,9 +1,27 @@
 """Example: the call actions as tools of a Python LiveKit agent
 (livekit-agents 1.x, @function_tool). Copy it next to call_control.py.
 
-    await session.start(agent=PhoneAgent(instructions=...), room=ctx.room)
+    from livekit.agents import room_io
+
+    # close_on_disconnect=False, or press_keys ends the session (below)
+    await session.start(
+        agent=PhoneAgent(instructions=...),
+        room=ctx.room,
+        room_options=room_io.RoomOptions(close_on_disconnect=False),
+    )
 
 What you set:
+- ``room_options=room_io.RoomOptions(close_on_disconnect=False)`` in
+  session.start, as above (livekit-agents before 1.3, which has no
+  RoomOptions: ``room_input_options=RoomInputOptions(close_on_disconnect=False)``).
+  press_keys ENDS the phone participant's stream: Twilio can only play keys
+  by replacing the call's TwiML. A moment later the stream comes back as a
+  new participant of the same identity in the same room, and RoomIO links to
+  it again. But close_on_disconnect defaults to True, which closes the
+  session when the linked participant leaves (CLIENT_INITIATED,
+  ROOM_DELETED, USER_REJECTED), so without it the agent is gone before the
+  stream is back. With it, a hang-up does not close the session either: the
+  job ends when the room does, or call session.aclose().
 - CALL_CONTROL_URL (https://<service>.twil.io/call-control), LIVEKIT_API_KEY
   and LIVEKIT_API_SECRET in the agent's environment. They are read when a
   tool runs, so load_dotenv() after the imports is fine.
@@ -88,3 +106,25 @@ class PhoneAgent(Agent):
         if result["outcome"] != "joined":
             raise ToolError("%s could not be reached (%s); nothing changed. Offer the caller something else." % (target, result["outcome"]))
         return "%s has joined the call. Say goodbye to both; the call goes on without you." % target
+
+    @function_tool()
+    async def press_keys(self, context: RunContext, digits: str) -> str:
+        """Press keys on the phone, to answer a phone menu at the other end: for "press 2 for sales", press 2.
+        The line goes quiet for a moment while they play.
+
+        Args:
+            digits: the keys: 0-9, * and #, up to 32; w waits half a second between keys.
+        """
+        await _act("press_keys", digits)
+        return "Pressed %s. Listen for what the menu says next." % digits
+
+    @function_tool()
+    async def leave_voicemail(self, context: RunContext, message: str) -> str:
+        """Leave a voicemail when an answering machine took the call, after its beep. The message is spoken,
+        then the call ends.
+
+        Args:
+            message: the whole message: who is calling, why, and how to call back.
+        """
+        await _act("leave_voicemail", message)
+        return "The voicemail is being left; the call ends after it."

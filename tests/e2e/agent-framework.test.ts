@@ -11,10 +11,15 @@
  *   environment, its tools run as livekit-agents runs them, over the
  *   livekit.agents stand-in in tests/fixtures/python-agents.
  *
+ * Each tool's call is then checked at Twilio: the update the service sent
+ * (`<Play digits>` and `<Redirect>` to /rejoin for press_keys, `<Say>` and
+ * `<Hangup>` for leave_voicemail), and what the room was told.
+ *
  * clients/node has its own dependencies: `npm ci --prefix clients/node`.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { inboundWebhook } from '../support/fixtures';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { runCommand } from '../support/project-copy';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid } from '../support/runtime';
@@ -24,6 +29,9 @@ import { find, parseTwiml } from '../support/twiml';
 const NODE_CLIENT = path.join(ROOT, 'clients', 'node');
 const TSC = path.join(NODE_CLIENT, 'node_modules', 'typescript', 'bin', 'tsc');
 const FLOW_SID = 'FW' + 'ef'.repeat(16);
+/** The caller's participant: the calling number, the default identity policy. */
+const CALLER = inboundWebhook(1).From!;
+const VOICEMAIL = 'Hi, this is Acme about your order. Please call us back.';
 const TARGET_UNKNOWN = 'Nothing was done: No transfer target named support is configured for this call; the targets are: billing.';
 
 const { liveKit, twilioApi, server, liveCall } = useServiceWithApis({
@@ -81,6 +89,34 @@ function resultsOf(ran: { status: number | null; output: string }) {
   return JSON.parse(line.slice('RESULTS '.length));
 }
 
+/**
+ * press-keys at Twilio: one update, the keys then a Redirect to /rejoin for
+ * this room and participant; and the room told first, by attribute and by a
+ * data message on `twilio.rejoin`.
+ */
+function expectKeysPressed(n: number, room: string, digits: string) {
+  expect(updates(n)).toHaveLength(1);
+  const doc = twiml(n);
+  expect(doc.children.map((c) => c.name)).toEqual(['Play', 'Redirect']);
+  expect(doc.children[0]!.attributes.digits).toBe(digits);
+  expect(doc.children[1]!.attributes.method).toBe('POST');
+  const redirect = new URL(doc.children[1]!.text);
+  expect(`${redirect.origin}${redirect.pathname}`).toBe(`${server.baseUrl}/rejoin`);
+  expect(redirect.searchParams.get('room')).toBe(room);
+  expect(liveKit.rooms.get(room)!.get(CALLER)!.attributes['twilio.rejoin']).toBe('digits');
+  const told = liveKit.dataMessages.filter((m) => m.room === room && m.topic === 'twilio.rejoin').map((m) => JSON.parse(m.payload));
+  expect(told).toEqual([{ callSid: callSid(n), identity: CALLER, reason: 'digits', expectedMs: expect.any(Number) }]);
+}
+
+/** leave-voicemail at Twilio: one update, the message spoken, then the call ends. */
+function expectVoicemailLeft(n: number, message: string) {
+  expect(updates(n)).toHaveLength(1);
+  expect(twiml(n).children.map((c) => [c.name, c.text])).toEqual([
+    ['Say', message],
+    ['Hangup', ''],
+  ]);
+}
+
 /** The Studio flow's return URL in a call's update: its query. */
 function returnQuery(n: number): Record<string, string> {
   const url = new URL(find(twiml(n), 'Redirect')!.text);
@@ -106,6 +142,8 @@ describe('clients/node inside @livekit/agents 1.9', () => {
     const rooms = { hangup: await liveCall(1), transfer: await liveCall(2), refused: await liveCall(3) };
     const studio = await liveCall(4, { flowSid: FLOW_SID });
     const consult = await liveCall(5);
+    const menu = await liveCall(6, { streaming: true });
+    const machine = await liveCall(7, { streaming: true });
     const plan = {
       env: env(),
       steps: [
@@ -114,6 +152,8 @@ describe('clients/node inside @livekit/agents 1.9', () => {
         { tool: 'transfer_call', args: { target: 'support', message: 'One moment.' }, room: rooms.refused },
         { tool: 'return_to_menu', args: { result: 'resolved', orderId: null }, room: studio },
         { tool: 'warm_transfer', args: { target: 'billing', brief: 'A caller needs a refund.' }, room: consult },
+        { tool: 'press_keys', args: { digits: '2' }, room: menu },
+        { tool: 'leave_voicemail', args: { message: VOICEMAIL }, room: machine },
       ],
     };
     const twilio = answerPeople();
@@ -146,6 +186,12 @@ describe('clients/node inside @livekit/agents 1.9', () => {
         target: { ...target, description: 'who to bring in' },
         brief: { type: ['string', 'null'], description: 'one or two sentences the person hears before joining; null for none' },
       }),
+      press_keys: schema({
+        digits: { type: 'string', description: 'the keys: 0-9, * and #, up to 32; w waits half a second between keys' },
+      }),
+      leave_voicemail: schema({
+        message: { type: 'string', description: 'the whole message: who is calling, why, and how to call back' },
+      }),
     });
 
     expect(results.map((r: Record<string, unknown>) => ({ ...r, ms: typeof r.ms, httpMs: typeof r.httpMs }))).toEqual(
@@ -170,6 +216,13 @@ describe('clients/node inside @livekit/agents 1.9', () => {
           output: '"billing has joined the call. Say goodbye to both; the call goes on without you."',
           isError: false,
         },
+        { tool: 'press_keys', arguments: '{"digits":"2"}', output: '"Pressed 2. Listen for what the menu says next."', isError: false },
+        {
+          tool: 'leave_voicemail',
+          arguments: JSON.stringify({ message: VOICEMAIL }),
+          output: '"The voicemail is being left; the call ends after it."',
+          isError: false,
+        },
       ].map((r) => ({ ...r, nameWhenBuilt: null, ms: 'number', httpMs: 'number' })),
     );
 
@@ -187,6 +240,8 @@ describe('clients/node inside @livekit/agents 1.9', () => {
     expect(liveKit.rooms.get(consult)!.has('human-billing')).toBe(true);
     expect(placedUpdates()).toEqual([]);
     expect(updates(5)).toEqual([]);
+    expectKeysPressed(6, menu, '2');
+    expectVoicemailLeft(7, VOICEMAIL);
   }, 240_000);
 });
 
@@ -195,6 +250,8 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
     const rooms = { hangup: await liveCall(11), transfer: await liveCall(12), refused: await liveCall(13) };
     const studio = await liveCall(14, { flowSid: FLOW_SID });
     const consult = await liveCall(15);
+    const menu = await liveCall(16, { streaming: true });
+    const machine = await liveCall(17, { streaming: true });
     const plan = {
       env: env(),
       steps: [
@@ -203,6 +260,8 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
         { tool: 'transfer_call', arguments: '{"target":"support"}', room: rooms.refused },
         { tool: 'return_to_menu', arguments: '{"result":"unresolved","order_id":"A-17"}', room: studio },
         { tool: 'warm_transfer', arguments: '{"target":"billing","brief":null}', room: consult },
+        { tool: 'press_keys', arguments: '{"digits":"1w2#"}', room: menu },
+        { tool: 'leave_voicemail', arguments: JSON.stringify({ message: VOICEMAIL }), room: machine },
       ],
     };
     const runner = path.join(ROOT, 'tests', 'fixtures', 'python-agents', 'run_tools.py');
@@ -213,7 +272,7 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
     console.log(JSON.stringify({ python: results.map((r: { tool: string; ms: number }) => [r.tool, r.ms]) }));
 
     expect(envAtImport).toEqual([]);
-    expect(tools).toEqual(['end_call', 'return_to_menu', 'transfer_call', 'warm_transfer']);
+    expect(tools).toEqual(['end_call', 'leave_voicemail', 'press_keys', 'return_to_menu', 'transfer_call', 'warm_transfer']);
     // No job: get_job_context() raises, which the framework reports as its internal error.
     expect(outsideJob).toEqual({ output: 'An internal error occurred', isError: true });
     expect(results.map((r: Record<string, unknown>) => ({ ...r, ms: typeof r.ms }))).toEqual(
@@ -227,6 +286,8 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
           output: 'billing has joined the call. Say goodbye to both; the call goes on without you.',
           isError: false,
         },
+        { tool: 'press_keys', output: 'Pressed 1w2#. Listen for what the menu says next.', isError: false },
+        { tool: 'leave_voicemail', output: 'The voicemail is being left; the call ends after it.', isError: false },
       ].map((r) => ({ ...r, ms: 'number' })),
     );
 
@@ -238,5 +299,7 @@ describe('clients/python inside livekit-agents (the stand-in in tests/fixtures/p
     expect(liveKit.rooms.get(consult)!.has('human-billing')).toBe(true);
     expect(placedUpdates()).toEqual([]);
     expect(updates(15)).toEqual([]);
+    expectKeysPressed(16, menu, '1w2#');
+    expectVoicemailLeft(17, VOICEMAIL);
   }, 120_000);
 });
