@@ -27,6 +27,7 @@ import { FLOW_SID_PARAM, flowSidOf, isStudioReturnUrl, returnWith, studioReturnU
 import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
 import { readRecordingSettings, recordingForRoute } from '../recording/settings';
 import { recordingCallbackUrl } from '../recording/callbacks';
+import { RECORDING_STATUS } from '../recording/attributes';
 import { readSummarySettings, summaryForRoute } from '../summary/settings';
 import type { CallJournal } from '../journal/call-journal';
 import { serviceFacts } from '../twilio/service';
@@ -79,7 +80,12 @@ export async function answerIncomingCall(env: Env, event: Record<string, unknown
   const recording = recordingSettings.ok ? recordingForRoute(recordingSettings.value, route) : undefined;
   // A configured action that is a flow's return URL is a round trip too.
   if (!flowReturn && isStudioReturnUrl(settings.connectActionUrl)) flowReturn = settings.connectActionUrl;
-  const request = withCallBinding(inboundConnectRequest(call, settings), signature.value.authToken, flowReturn);
+  const connect = inboundConnectRequest(call, settings);
+  const request = withCallBinding(
+    recording?.mode === 'always' ? withRecordingStarting(connect) : connect,
+    signature.value.authToken,
+    flowReturn,
+  );
   line.room = request.roomName;
   const recorded = recording?.mode === 'always';
   // Kept for the call's summary beside the LiveKit request, not after it: the caller waits for neither.
@@ -122,6 +128,11 @@ export async function answerIncomingCall(env: Env, event: Record<string, unknown
     if (error instanceof LiveKitError) return fallback(`livekit ${error.kind}: ${error.message}`, `livekit-${error.kind}`);
     return fallback('internal error', 'internal');
   }
+}
+
+/** Recorded from the start: the room knows before Twilio's first recording callback does. */
+function withRecordingStarting(request: ConnectRequest): ConnectRequest {
+  return { ...request, participantAttributes: { ...request.participantAttributes, [RECORDING_STATUS]: 'starting' } };
 }
 
 /**

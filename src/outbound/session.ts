@@ -10,6 +10,7 @@ import { errorReply, HttpReply, retryLaterReply } from '../twilio/reply';
 import type { Budget } from '../util/budget';
 import { resentIdentity } from './request';
 import { LIVEKIT_BUDGET_MS, OutboundDependencies, Prepared, ROOM_BUDGET_MS, Stop } from './steps';
+import { RECORDING_STATUS } from '../recording/attributes';
 
 const LATE_SESSION_WATCH_MS = 2000;
 const LATE_SESSION_POLL_MS = 400;
@@ -24,7 +25,9 @@ export interface Session {
   abandoned?: RoomOutcome;
 }
 
-function connectRequest({ settings, request, service }: Prepared): ConnectRequest {
+function connectRequest({ settings, request, service, recording }: Prepared): ConnectRequest {
+  // Recorded from the start: the room knows before Twilio's first recording callback does.
+  const recorded = recording.mode === 'always' || request.call.record === true;
   const attributes = compactAttributes({
     ...settings.attributes,
     ...request.participantAttributes,
@@ -34,6 +37,7 @@ function connectRequest({ settings, request, service }: Prepared): ConnectReques
     'twilio.from': request.from,
     'twilio.to': request.to,
     'twilio.phoneNumber': request.to,
+    ...(recorded ? { [RECORDING_STATUS]: 'starting' } : {}),
   });
   return {
     direction: 'outbound',

@@ -161,6 +161,15 @@ describe('the agent starts, pauses and resumes the recording', () => {
     expect(twilioApi.recordings).toHaveLength(1);
   });
 
+  test('a call recorded from its start is not recorded twice, even before Twilio reports the recording', async () => {
+    const { room, identity } = await incoming(18, { RECORD_CALLS: 'always' });
+    expect(attributes(room, identity)['twilio.recordingStatus']).toBe('starting');
+    const reply = await control(room, { action: 'start-recording' }, { RECORD_CALLS: 'always' });
+    expect(reply.status).toBe(409);
+    expect(reply.json.error!.code).toBe('already-recording');
+    expect(twilioApi.recordings).toHaveLength(0);
+  });
+
   test('pause (silence by default, or skip), then resume: Twilio.CURRENT with the exact Status and PauseBehavior', async () => {
     const { room, identity, callSid: sid } = await incoming(13, { RECORD_CALLS: 'always' });
     const recording = twilioApi.addRecording(sid, 'StartCallRecordingTwiML');
