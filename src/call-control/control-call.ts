@@ -10,11 +10,8 @@
  */
 import { RequestError } from '../api/parameters';
 import type { Env } from '../config/env-reader';
-import { ROOM_BUDGET_MS, Stop, SYNC_BUDGET_MS, TOTAL_BUDGET_MS } from '../outbound/steps';
-import { callJournal } from '../journal/call-journal';
-import { summaryForRoute } from '../summary/settings';
-import type { ActionContext } from './actions/action';
-import { routeOf } from './actions/targets';
+import { ROOM_BUDGET_MS, Stop, TOTAL_BUDGET_MS } from '../outbound/steps';
+import { keepAction } from './keep-action';
 import { errorReply, HttpReply } from '../twilio/reply';
 import { Budget } from '../util/budget';
 import type { LogFields } from '../util/log';
@@ -78,19 +75,4 @@ export async function controlCall(env: Env, event: Record<string, unknown>, deps
   const done = await action.run(context, request);
   if (done.reply.status < 300 && !action.readOnly) done.fields.journal = await keepAction(context, request, done);
   return finish(done);
-}
-
-/** What the agent did, kept for the call's summary when one is sent (../summary). */
-async function keepAction(context: ActionContext, request: ControlRequest, done: Stop): Promise<string | undefined> {
-  const { settings, call, deps, budget } = context;
-  if (!settings.summary.ok || !summaryForRoute(settings.summary.value, routeOf(context)).url) return undefined;
-  const fact = {
-    action: request.action,
-    outcome: String(done.fields.outcome ?? ''),
-    ...(request.target ? { target: request.target } : {}),
-    ...(request.leg ? { leg: request.leg } : {}),
-    ...(request.result ? { result: request.result } : {}),
-    at: new Date().toISOString(),
-  };
-  return callJournal(deps.twilio, call.callSid).add(`action-${Date.now()}-${request.action}`, fact, budget.share(SYNC_BUDGET_MS, 200, 200));
 }

@@ -16,7 +16,7 @@ import { misconfigured } from '../twilio/reply';
 import type { DialPolicy } from '../phone/dial-policy';
 import { readDialPolicy } from '../phone/dial-settings';
 import { readRecordingSettings, RecordingSettings } from '../recording/settings';
-import { readSummarySettings, SummarySettings } from '../summary/settings';
+import { NO_SUMMARY, readSummarySettings, SummarySettings } from '../summary/settings';
 import { readVoicemailAudio } from './voicemail-audio';
 
 export interface ControlSettings {
@@ -34,8 +34,12 @@ export interface ControlSettings {
   recording: Read<RecordingSettings>;
   /** Where the call's summary goes; the agent's actions are kept for it. */
   summary: Read<SummarySettings>;
-  /** The `<Connect action>` calls are given, by direction, before a route's own: what a stream that comes back keeps. */
-  connectActions: { inbound: string; outbound: string };
+  /**
+   * The `<Connect action>` calls are given, by direction, under a route's
+   * own: what a stream that comes back keeps. `outbound` is undefined in url
+   * mode, where LiveKit's TwiML has none.
+   */
+  connectActions: { inbound: string; outbound: string | undefined };
   /** VOICEMAIL_AUDIO: the audio files among the service's public assets that leave-voicemail may play. */
   voicemailAudio: string[];
 }
@@ -60,18 +64,24 @@ export function readControlSettings(env: Env): ControlSettings | Stop {
     targets: readTransferTargets(env),
     dial: readDialPolicy(env),
     outbound:
-      outbound.ok && recording.ok && summary.ok
+      outbound.ok && recording.ok
         ? {
             ok: true,
-            value: { liveKit: liveKit.value, outbound: outbound.value, service, recording: recording.value, summary: summary.value },
+            value: {
+              liveKit: liveKit.value,
+              outbound: outbound.value,
+              service,
+              recording: recording.value,
+              summary: summary.ok ? summary.value : NO_SUMMARY,
+            },
           }
-        : { ok: false, problems: problemsOf(outbound, recording, summary) },
+        : { ok: false, problems: problemsOf(outbound, recording) },
     recording,
     summary,
     voicemailAudio: readVoicemailAudio(env),
     connectActions: {
       inbound: inbound.ok ? inbound.value.connectActionUrl : '',
-      outbound: outbound.ok && outbound.value.twimlMode === 'inline' ? outbound.value.connectActionUrl : '',
+      outbound: outbound.ok && outbound.value.twimlMode === 'inline' ? outbound.value.connectActionUrl : undefined,
     },
   };
 }

@@ -20,7 +20,10 @@ import { checkLocalSignature, localAuthProblems } from '../twilio/request-auth';
 import { connectTwiml, fallbackTwiml } from '../twilio/twiml';
 import type { LogFields } from '../util/log';
 import { clean } from '../util/sanitize';
-import { isStash, REJOIN_QUERY } from './rejoin-stash';
+import { openStash, REJOIN_QUERY, RejoinStash } from './rejoin-stash';
+import { flowReturnUrl, returnWith } from '../twilio/studio';
+import { redirectTwiml } from '../twilio/twiml';
+import { serviceFacts } from '../twilio/service';
 
 export interface RejoinDependencies {
   connector: (settings: LiveKitSettings) => ConnectTwilioCall;
@@ -41,12 +44,21 @@ export async function answerRejoin(env: Env, event: Record<string, unknown>, dep
   const key = clean(event.stash, 32);
   const line: LogFields = { fn: 'rejoin', callSid, room };
   let route = DEFAULT_ROUTE;
+  const known: { stash?: RejoinStash } = {};
   const finish = (reply: HttpReply, fields: LogFields, level: 'info' | 'error' = 'info'): HttpReply => {
     deps.log({ ...line, ...fields, ms: Date.now() - started }, level);
     return reply;
   };
-  const fallback = (outcome: string, reason: string) =>
-    finish(xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route))), { outcome, reason }, 'error');
+  // As incoming does: a call a Studio flow sent here goes back to it with the reason, any other hears the fallback.
+  const fallback = (outcome: string, reason: string) => {
+    const flowSid = known.stash?.attributes['twilio.flowSid'];
+    const accountSid = known.stash?.attributes['twilio.accountSid'];
+    const twiml =
+      flowSid && accountSid
+        ? redirectTwiml(returnWith(flowReturnUrl(accountSid, flowSid), 'unavailable', 'rejoin'))
+        : fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route));
+    return finish(xmlReply(twiml), { outcome, reason }, 'error');
+  };
 
   const liveKit = readLiveKitSettings(env);
   if (localAuthProblems(env).length || !liveKit.ok) return fallback('error', 'configuration: LiveKit settings or AUTH_TOKEN');
@@ -59,26 +71,28 @@ export async function answerRejoin(env: Env, event: Record<string, unknown>, dep
 
   const found = await callJournal(deps.journal, callSid).get(key, JOURNAL_MS);
   if (found === 'failed') return fallback('sync-failed', 'the call journal could not be read');
-  if (found === 'none' || !isStash(found.data)) return fallback('no-stash', 'nothing kept for this rejoin');
-  const stash = found.data;
-  route = deps.routes().table.routes.find((r) => r.name === stash.attributes['twilio.route']) ?? DEFAULT_ROUTE;
-  // The URL (signed by Twilio) and the journal (written by press-keys) must tell of the same call.
-  if (stash.room !== room || stash.identity !== identity || stash.attributes['twilio.callSid'] !== callSid)
+  if (found === 'none') return fallback('no-stash', 'nothing kept for this rejoin');
+  const opened = openStash(serviceFacts(env).authToken, found.data);
+  if (!opened) return fallback('unsealed', 'what the journal holds is not sealed by this service');
+  // The URL (signed by Twilio) and the journal (sealed by press-keys) must tell of the same call.
+  if (opened.room !== room || opened.identity !== identity || opened.attributes['twilio.callSid'] !== callSid)
     return fallback('mismatch', 'the journal does not hold this call');
+  known.stash = opened;
+  route = deps.routes().table.routes.find((r) => r.name === opened.attributes['twilio.route']) ?? DEFAULT_ROUTE;
 
   try {
     const streamUrl = await deps.connector(liveKit.value)({
       direction: 'inbound',
       roomName: room,
       participantIdentity: identity,
-      participantName: stash.name,
-      participantMetadata: stash.metadata,
-      participantAttributes: stash.attributes,
+      participantName: opened.name,
+      participantMetadata: opened.metadata,
+      participantAttributes: opened.attributes,
       // The room has its agent: dispatch is at a room's creation, not per join.
       agents: [],
       destinationCountry: '',
     });
-    return finish(xmlReply(connectTwiml({ streamUrl, ...(stash.action ? { actionUrl: stash.action } : {}) })), { outcome: 'connected' });
+    return finish(xmlReply(connectTwiml({ streamUrl, ...(opened.action ? { actionUrl: opened.action } : {}) })), { outcome: 'connected' });
   } catch (error) {
     const reason = error instanceof LiveKitError ? `livekit ${error.kind}: ${error.message}` : 'internal error';
     return fallback('fallback', reason);

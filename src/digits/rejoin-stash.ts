@@ -4,8 +4,12 @@
  * call's binding included) and the call's `<Connect action>`. The update
  * that plays the keys ends the stream, and with it the participant, so this
  * is kept in the call's journal (../journal/call-journal) first and read by
- * /rejoin when Twilio comes back.
+ * /rejoin when Twilio comes back. Sealed with an HMAC keyed with the auth
+ * token: whoever else can write to the account's Sync service could
+ * otherwise hand /rejoin another call's attributes or an action URL of
+ * their own, which would take the call over when its stream ends.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 export interface RejoinStash {
   room: string;
   identity: string;
@@ -31,8 +35,42 @@ export function rejoinUrl(origin: string, room: string, identity: string, stash:
   ]).toString()}`;
 }
 
-export function isStash(value: Record<string, unknown>): value is Record<string, unknown> & RejoinStash {
+function isStash(value: Record<string, unknown>): value is Record<string, unknown> & RejoinStash {
   const strings = ['room', 'identity', 'name', 'metadata', 'action'].every((k) => typeof value[k] === 'string');
   const attributes = value.attributes;
   return strings && typeof attributes === 'object' && attributes !== null && Object.values(attributes).every((v) => typeof v === 'string');
+}
+
+/**
+ * Sync holds at most 16 KiB of data in an item (https://www.twilio.com/docs/sync/limits);
+ * the stash with its seal must fit.
+ */
+export const MAX_STASH_CHARS = 15_000;
+
+export interface SealedStash {
+  text: string;
+  seal: string;
+}
+
+const sealOf = (authToken: string, text: string) =>
+  createHmac('sha256', authToken).update(`livekit-twilio-rejoin\n${text}`).digest('base64url');
+
+export function sealStash(authToken: string, stash: RejoinStash): SealedStash {
+  const text = JSON.stringify(stash);
+  return { text, seal: sealOf(authToken, text) };
+}
+
+/** The stash, when the journal holds one this service sealed; undefined otherwise. */
+export function openStash(authToken: string, data: Record<string, unknown>): RejoinStash | undefined {
+  const { text, seal } = data;
+  if (typeof text !== 'string' || typeof seal !== 'string' || !authToken) return undefined;
+  const expected = Buffer.from(sealOf(authToken, text));
+  const given = Buffer.from(seal);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  try {
+    const stash = JSON.parse(text) as Record<string, unknown>;
+    return isStash(stash) ? stash : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -24,8 +24,8 @@ export const handler: ServerlessFunctionSignature = (context, event, callback) =
       reflectRecording(env, event as Record<string, unknown>, {
         rooms: liveKitRooms,
         log: logLine,
-        afterRecording: (callSid, route, budget) =>
-          sendSummaryWhenDone(readSummarySettings(env), { twilio, routes: routesFromAssets }, callSid, route, budget),
+        afterRecording: (callSid, route, budget, recording) =>
+          sendSummaryWhenDone(readSummarySettings(env), { twilio, routes: routesFromAssets }, callSid, route, budget, { recording }),
       }),
     () => jsonReply(200, { outcome: 'error' }),
   );

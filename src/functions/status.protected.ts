@@ -27,8 +27,8 @@ export const handler: ServerlessFunctionSignature = (context, event, callback) =
         log: logLine,
         routes: routesFromAssets,
         twilio,
-        afterCall: (callSid, route, budget, finalStatus) =>
-          sendSummaryWhenDone(readSummarySettings(env), { twilio, routes: routesFromAssets }, callSid, route, budget, finalStatus),
+        afterCall: (callSid, route, budget, callStatus) =>
+          sendSummaryWhenDone(readSummarySettings(env), { twilio, routes: routesFromAssets }, callSid, route, budget, { callStatus }),
       }),
     // Twilio has nothing to retry; the crash is in the log.
     () => jsonReply(200, { outcome: 'error' }),

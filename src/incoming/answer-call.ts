@@ -40,8 +40,10 @@ export interface IncomingDependencies {
   journal?: (callSid: string) => CallJournal;
 }
 
-/** The journal's share of the caller's wait: it runs beside LiveKit's request, within its time. */
+/** The journal's own deadline: it runs beside LiveKit's request. */
 const JOURNAL_MS = 1500;
+/** How much longer than LiveKit the caller may wait for it: past that, the fact is given up rather than the caller kept waiting. */
+const JOURNAL_GRACE_MS = 250;
 
 export async function answerIncomingCall(env: Env, event: Record<string, unknown>, deps: IncomingDependencies): Promise<HttpReply> {
   const started = Date.now();
@@ -88,7 +90,7 @@ export async function answerIncomingCall(env: Env, event: Record<string, unknown
   );
   line.room = request.roomName;
   const recorded = recording?.mode === 'always';
-  // Kept for the call's summary beside the LiveKit request, not after it: the caller waits for neither.
+  // Kept for the call's summary beside the LiveKit request, not after it; a slow Sync costs the caller at most JOURNAL_GRACE_MS.
   const summarised = summarySettings.ok && summaryForRoute(summarySettings.value, route).url !== '' && call.callSid !== '';
   const kept =
     summarised && deps.journal
@@ -120,7 +122,7 @@ export async function answerIncomingCall(env: Env, event: Record<string, unknown
           }
         : {}),
     });
-    if (kept) line.journal = await kept;
+    if (kept) line.journal = await Promise.race([kept, new Promise<string>((r) => setTimeout(() => r('late'), JOURNAL_GRACE_MS).unref())]);
     if (recorded) line.recorded = true;
     deps.log({ ...line, outcome: 'connected', ms: Date.now() - started }, 'info');
     return xmlReply(twiml);

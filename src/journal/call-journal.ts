@@ -52,8 +52,8 @@ export interface CallJournal {
   all(withinMs: number): Promise<Record<string, Record<string, unknown>> | 'failed'>;
 }
 
-/** A call's facts never reach 100: the agent's actions are bounded by what a call can hold. */
-const MAX_FACTS = 100;
+/** Read in pages of Sync's 100; a call that held more would lose its latest actions from the summary, not its first facts. */
+const MAX_FACTS = 500;
 const code = (error: unknown) => (error as { code?: unknown } | null)?.code;
 const missing = (error: unknown) => code(error) === 54200 || code(error) === 20404;
 

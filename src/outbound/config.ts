@@ -10,7 +10,7 @@ import { misconfigured } from '../twilio/reply';
 import { OutboundSettings, readOutboundSettings } from './settings';
 import type { Stop } from './steps';
 import { readRecordingSettings, RecordingSettings } from '../recording/settings';
-import { readSummarySettings, SummarySettings } from '../summary/settings';
+import { NO_SUMMARY, readSummarySettings, SummarySettings } from '../summary/settings';
 
 export interface OutboundConfig {
   liveKit: LiveKitSettings;
@@ -26,8 +26,10 @@ export function readOutboundConfig(env: Env): OutboundConfig | Stop {
   const outbound = readOutboundSettings(env);
   const recording = readRecordingSettings(env);
   const summary = readSummarySettings(env);
-  if (!liveKit.ok || !outbound.ok || !recording.ok || !summary.ok) {
-    const { reply, message } = misconfigured(describeProblems(problemsOf(liveKit, outbound, recording, summary)));
+  // A broken recording setting refuses the call (whether, and with what notice, to record is unknown);
+  // a broken summary setting only means no summary: the doctor reports it.
+  if (!liveKit.ok || !outbound.ok || !recording.ok) {
+    const { reply, message } = misconfigured(describeProblems(problemsOf(liveKit, outbound, recording)));
     return { reply, fields: { outcome: 'error', reason: message } };
   }
   return {
@@ -35,6 +37,6 @@ export function readOutboundConfig(env: Env): OutboundConfig | Stop {
     outbound: outbound.value,
     service: serviceFacts(env),
     recording: recording.value,
-    summary: summary.value,
+    summary: summary.ok ? summary.value : NO_SUMMARY,
   };
 }

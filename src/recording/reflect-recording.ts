@@ -24,7 +24,7 @@ export interface RecordingDependencies {
   rooms: (settings: LiveKitSettings, timeoutMs: number) => LiveKitRooms;
   log: (fields: LogFields, level: 'info' | 'error') => void;
   /** Sends the call's summary when this was the last thing it waited for. */
-  afterRecording: (callSid: string, route: string, budget: Budget) => Promise<LogFields>;
+  afterRecording: (callSid: string, route: string, budget: Budget, recording: { sid: string; status: string }) => Promise<LogFields>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function reflectRecording(env: Env, event: Record<string, unknown>,
   const rooms = deps.rooms(liveKit.value, ROOM_OP_MS);
   const shown = await show(rooms, room, identity, recordingSid, status, budget, deps.sleep);
   const final = FINAL_RECORDING.has(status);
-  const summary = final ? await deps.afterRecording(callSid, route, budget) : {};
+  const summary = final ? await deps.afterRecording(callSid, route, budget, { sid: recordingSid, status }) : {};
   return done({ outcome: shown, ...summary }, shown === 'livekit-failed' ? 'error' : 'info');
 }
 

@@ -50,7 +50,7 @@ export interface StatusDependencies {
   /** Ends the other leg of a warm transfer (../transfer/follow-status). */
   twilio: TwilioFor;
   /** Sends the call's summary when nothing more is awaited for it (../summary/send-summary). */
-  afterCall: (callSid: string, route: string, budget: Budget, finalStatus: string) => Promise<LogFields>;
+  afterCall: (callSid: string, route: string, budget: Budget, callStatus: string) => Promise<LogFields>;
 }
 
 const ANSWERED_BY = /^(human|machine_start|machine_end_beep|machine_end_silence|machine_end_other|fax|unknown)$/;

@@ -64,7 +64,10 @@ export function buildSummary({ call, recordings, facts, route, numbers, now }: S
     },
     route: text(connected.route) ?? route,
     room: text(connected.room),
-    participantIdentity: text(connected.identity),
+    // The caller's number is the identity by default (PARTICIPANT_IDENTITY=caller): shown as numbers are.
+    participantIdentity: /^\+\d+$/.test(text(connected.identity) ?? '')
+      ? shownNumber(text(connected.identity), numbers)
+      : text(connected.identity),
     studioFlowSid: text(connected.flowSid),
     recordings: recordings.map((r) => ({
       sid: r.sid,

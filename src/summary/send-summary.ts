@@ -8,6 +8,7 @@
  * `summary` item. If Sync cannot say, it sends anyway: the event id makes a
  * second delivery harmless.
  */
+import { randomUUID } from 'node:crypto';
 import { describeProblems } from '../config/env-reader';
 import type { LoadedRoutes } from '../config/routes';
 import { callJournal } from '../journal/call-journal';
@@ -37,8 +38,11 @@ export async function sendSummaryWhenDone(
   callSid: string,
   routeName: string,
   budget: Budget,
-  /** The final status the callback being handled brought: Twilio's call resource may not show it yet. */
-  finalStatus?: string,
+  /**
+   * What the callback being handled brought, which Twilio's resources may
+   * not show yet: the call's final status, or a recording's final state.
+   */
+  heard: { callStatus?: string; recording?: { sid: string; status: string } } = {},
 ): Promise<LogFields> {
   if (!settings.ok) return { summary: 'misconfigured', summaryReason: describeProblems(settings.problems) };
   const route = deps.routes().table.routes.find((r) => r.name === routeName);
@@ -57,15 +61,23 @@ export async function sendSummaryWhenDone(
   } catch (error) {
     return { summary: 'twilio-failed', summaryReason: classifyTwilioFailure(error).error.code };
   }
-  if (finalStatus && FINAL_CALL.has(finalStatus) && !FINAL_CALL.has(call.status)) call = { ...call, status: finalStatus };
+  const { callStatus, recording } = heard;
+  if (callStatus && FINAL_CALL.has(callStatus) && !FINAL_CALL.has(call.status)) call = { ...call, status: callStatus };
+  if (recording) recordings = recordings.map((r) => (r.sid === recording.sid ? { ...r, status: recording.status } : r));
   if (!FINAL_CALL.has(call.status)) return { summary: 'call-live' };
   if (recordings.some((r) => PENDING_RECORDING.has(r.status))) return { summary: 'recordings-pending' };
 
   const journal = callJournal(deps.twilio, callSid);
   const facts = await journal.all(budget.share(SYNC_MS, 2500, 200));
   if (typeof facts === 'object' && facts.summary) return { summary: 'already-sent' };
-  const claim = await journal.add('summary', { state: 'sending', at: new Date().toISOString() }, budget.share(SYNC_MS, 2500, 200));
-  if (claim === 'exists') return { summary: 'already-sent' };
+  // The claim names its sender: a resent create that finds it taken may have found its own.
+  const owner = randomUUID();
+  let claim = await journal.add('summary', { state: 'sending', owner, at: new Date().toISOString() }, budget.share(SYNC_MS, 2500, 200));
+  if (claim === 'exists') {
+    const found = await journal.get('summary', budget.share(SYNC_MS, 2500, 200));
+    if (typeof found !== 'object' || found.data.owner !== owner) return { summary: 'already-sent' };
+    claim = 'done';
+  }
 
   const now = deps.now?.() ?? new Date();
   const body = JSON.stringify(

@@ -65,6 +65,9 @@ export const readSummarySettings = memoizedRead(
   },
 );
 
+/** No summary: what a broken summary setting amounts to where a call must not wait on it. */
+export const NO_SUMMARY: SummarySettings = { url: '', key: Buffer.alloc(0), numbers: 'full' };
+
 /** The route's URL over the environment's. A URL without a secret sends nothing: it could not be trusted. */
 export function summaryForRoute(base: SummarySettings, route: Route | undefined): SummarySettings {
   return { ...base, url: route?.summaryWebhookUrl ?? base.url };

@@ -11,7 +11,11 @@ import { handler as incomingHandler } from '../../src/functions/incoming';
 import { handler as rejoinHandler } from '../../src/functions/rejoin.protected';
 import { controlToken, inboundWebhook, liveKitEnv, postOutbound } from '../support/fixtures';
 import { captureConsole, expectNoSecrets } from '../support/logs';
-import { ACCOUNT_SID, callSid, invoke, localContext, signedCallback, signedEvent } from '../support/runtime';
+import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedCallback, signedEvent } from '../support/runtime';
+import { controlCall } from '../../src/call-control/control-call';
+import { controlDependencies } from '../../src/call-control/dependencies';
+import { loadRoutes } from '../../src/config/routes';
+import { bindingAttributes } from '../../src/twilio/call-binding';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { find, parseTwiml } from '../support/twiml';
 
@@ -130,6 +134,7 @@ describe('press-keys: the digits round trip', () => {
 
   test('tells the room first, plays the keys, then the same participant comes back to the same room, still controllable', async () => {
     const { room, identity, callSid: sid } = await incoming(10);
+    liveKit.startStream(room, identity);
     const before = { ...liveKit.rooms.get(room)!.get(identity)!.attributes };
     const seenAtUpdate: Record<string, string>[] = [];
     twilioApi.onUpdate = () => seenAtUpdate.push({ ...liveKit.rooms.get(room)!.get(identity)!.attributes });
@@ -240,6 +245,93 @@ describe('press-keys: the digits round trip', () => {
     expect(parseTwiml(other.body).children.map((c) => c.name)).toEqual(['Say', 'Hangup']);
     expect(connects()).toHaveLength(sessions);
     liveKit.endStream(room, identity);
+  });
+
+  test('a second press-keys while the first keys play: 409 keys-pending, the call untouched', async () => {
+    const { room, callSid: sid } = await incoming(16);
+    expect((await control(room, { action: 'press-keys', digits: '1' })).status).toBe(200);
+    const again = await control(room, { action: 'press-keys', digits: '2' });
+    expect(again.status).toBe(409);
+    expect(again.json.error!.code).toBe('keys-pending');
+    expect(updates(sid)).toHaveLength(1);
+  });
+
+  test("Twilio's answer lost: the room is still told the stream is coming back", async () => {
+    const { room, identity } = await incoming(17);
+    twilioApi.updateBehaviour = { kind: 'hang' };
+    const reply = await control(room, { action: 'press-keys', digits: '1' });
+    expect(reply.status).toBe(504);
+    expect(liveKit.rooms.get(room)!.get(identity)!.attributes['twilio.rejoin']).toBe('digits');
+  }, 15_000);
+
+  test('what the journal holds, changed by anyone but this service, is not used: the fallback, no session', async () => {
+    const { room, identity, callSid: sid } = await incoming(18);
+    await control(room, { action: 'press-keys', digits: '1' });
+    const map = twilioApi.sync.maps.get(`call-${sid}`)!;
+    const [key, item] = [...map.entries()].find(([k]) => k.startsWith('rejoin-'))!;
+    const data = item.data as { text: string; seal: string };
+    const forged = JSON.parse(data.text) as { action: string };
+    forged.action = 'https://attacker.example.com/take-over';
+    map.set(key, { ...item, data: { ...data, text: JSON.stringify(forged) } });
+    const sessions = connects().length;
+    const reply = await followRedirect(room, identity, updates(sid)[0]!.Twiml!, sid);
+    expect(parseTwiml(reply.body).children.map((c) => c.name)).toEqual(['Say', 'Hangup']);
+    expect(reply.body).not.toContain('attacker');
+    expect(connects()).toHaveLength(sessions);
+  });
+
+  test('a session opened while the old participant still streams would evict it: the stand-in counts it', async () => {
+    const { room, identity, callSid: sid } = await incoming(19);
+    liveKit.startStream(room, identity);
+    await control(room, { action: 'press-keys', digits: '1' });
+    // Twilio following the Redirect before the stream ended is the mistake the order of the steps avoids.
+    const url = find(parseTwiml(updates(sid)[0]!.Twiml!), 'Redirect')!.text;
+    const webhook = { AccountSid: ACCOUNT_SID, CallSid: sid, CallStatus: 'in-progress' };
+    await invoke(rejoinHandler, localContext(env(), '/rejoin', 3000, client), signedCallback(url, webhook));
+    expect(liveKit.evicted).toEqual([`${room}/${identity}`]);
+  });
+
+  test.each([
+    ['inline', '/sales-after'],
+    ['url', undefined],
+  ])("an outbound call's route keeps its own <Connect action> across the keys (%s mode)", async (mode, action) => {
+    const sid = callSid(20);
+    const room = 'call-out-sales-1';
+    const identity = 'callee-1';
+    const facts = { room, identity, callSid: sid, accountSid: ACCOUNT_SID, flowSid: '', route: 'sales' };
+    liveKit.addParticipant(room, identity, true);
+    Object.assign(liveKit.rooms.get(room)!.get(identity)!.attributes, {
+      'twilio.callSid': sid,
+      'twilio.accountSid': ACCOUNT_SID,
+      'twilio.route': 'sales',
+      'twilio.direction': 'outbound',
+      ...bindingAttributes(AUTH_TOKEN, facts),
+    });
+    twilioApi.setCallStatus(sid, 'in-progress');
+    const routes = () =>
+      loadRoutes(() => JSON.stringify({ routes: [{ name: 'sales', numbers: ['+14155550100'], connectActionUrl: '/sales-after' }] }));
+    const body = { action: 'press-keys', digits: '1' };
+    const token = await controlToken(room, body);
+    const deps = { ...controlDependencies((t) => twilioApi.client(t) as never), log: () => undefined, routes };
+    const context = localContext(env({ OUTBOUND_TWIML_MODE: mode }), '/call-control');
+    const reply = await controlCall(context, { ...body, request: { headers: { authorization: `Bearer ${token}` }, cookies: {} } }, deps);
+    expect(reply.status).toBe(200);
+    const rejoined = await followRedirect(room, identity, updates(sid)[0]!.Twiml!, sid);
+    expect(find(parseTwiml(rejoined.body), 'Connect')!.attributes.action).toBe(action);
+  });
+
+  test('a call a Studio flow sent here goes back to the flow when /rejoin cannot open the stream', async () => {
+    const flowSid = 'FW' + 'cd'.repeat(16);
+    const context = localContext(env(), '/incoming', 3000, client);
+    await invoke(incomingHandler, context, signedEvent(context, { ...inboundWebhook(21), FlowSid: flowSid }));
+    twilioApi.setCallStatus(callSid(21), 'in-progress');
+    const room = `call-${callSid(21)}`;
+    expect((await control(room, { action: 'press-keys', digits: '1' })).status).toBe(200);
+    liveKit.behaviour = { kind: 'status', status: 500, code: 'internal', msg: 'down' };
+    const reply = await followRedirect(room, '+14155550100', updates(callSid(21))[0]!.Twiml!, callSid(21));
+    const redirect = find(parseTwiml(reply.body), 'Redirect')!.text;
+    expect(redirect).toContain(`/Flows/${flowSid}`);
+    expect(new URL(redirect).searchParams.get('ConnectorResult')).toBe('unavailable');
   });
 
   test('/rejoin with LiveKit down: the caller hears the fallback, not an application error', async () => {

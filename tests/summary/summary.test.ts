@@ -416,6 +416,45 @@ describe('an inbound call from a Studio flow', () => {
   });
 });
 
+describe('what the review of the summary found', () => {
+  test("a claim whose create went through but whose answer was lost is the sender's own: the summary is sent once", async () => {
+    const extra = summaryEnv();
+    const call = await placeCall(extra);
+    callIsOver(call.sid);
+    // The summary claim's create: applied, then answered 503; the resend meets 54208 and reads its own owner.
+    twilioApi.sync.fail('create', { status: 503, code: 20500, applied: true });
+    expect((await completedCallback(call.statusUrl, call.sid, extra)).status).toBe(200);
+    expect(receiver.received).toHaveLength(1);
+    expect(statusLine(call.sid)).toMatchObject({ summary: 'delivered' });
+  });
+
+  test("a recording's final callback is believed when Twilio's list still says processing", async () => {
+    const extra = summaryEnv();
+    const call = await placeCall(extra, { Record: 'true' });
+    const recording = twilioApi.addRecording(call.sid, 'OutboundAPI', 'processing');
+    callIsOver(call.sid);
+    await completedCallback(call.statusUrl, call.sid, extra);
+    expect(receiver.received).toHaveLength(0);
+    const form = { AccountSid: ACCOUNT_SID, CallSid: call.sid, RecordingSid: recording.sid, RecordingStatus: 'completed' };
+    await invoke(recordingHandler, contextFor('/recording-status', extra), signedCallback(call.recordingUrl!, form));
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.bodies()[0]!.recordings).toEqual([expect.objectContaining({ sid: recording.sid, status: 'completed' })]);
+  });
+
+  test("an inbound caller's number as their identity is masked as the numbers are", async () => {
+    const extra = summaryEnv({ SUMMARY_PHONE_NUMBERS: 'last4' });
+    const sid = callSid(62);
+    const context = contextFor('/incoming', extra);
+    await invoke(incomingHandler, context, signedEvent(context, inboundWebhook(62)));
+    callIsOver(sid, 'inbound', FROM, '+14155550199');
+    const form = { ...inboundWebhook(62), CallStatus: 'completed', CallDuration: '125' };
+    await invoke(statusHandler, contextFor('/status', extra), signedCallback('http://localhost:3000/status', form));
+    const raw = receiver.received[0]!.raw.toString('utf8');
+    expect(receiver.bodies()[0]!.participantIdentity).toBe('********0100');
+    expect(raw).not.toContain(FROM);
+  });
+});
+
 describe('without SUMMARY_WEBHOOK_URL', () => {
   test('no journal is made for the call and nothing is posted', async () => {
     const extra = { SUMMARY_WEBHOOK_SECRET: SECRET };

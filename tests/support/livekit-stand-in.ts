@@ -321,9 +321,12 @@ export class LiveKitStandIn extends LoopbackServer {
         const identity = request.participantIdentity || `twilio-${randomUUID().slice(0, 8)}`;
         // A participant joining with an identity already in the room disconnects the older one
         // (DuplicateIdentity). An OUTBOUND session joins its hidden participant at once; an INBOUND one
-        // only when Twilio's stream starts, which this stand-in does not model apart.
-        if (room.has(identity) && request.twilioCallDirection === ConnectTwilioCallRequest_TwilioCallDirection.OUTBOUND)
-          this.evicted.push(`${request.roomName}/${identity}`);
+        // when Twilio's stream starts, which this stand-in folds into the request: an INBOUND session
+        // opened while a participant of its identity still streams evicts it once its own stream
+        // starts, so it is counted too (a session made while the old one lives is the mistake).
+        const existing = room.get(identity);
+        const inbound = request.twilioCallDirection === ConnectTwilioCallRequest_TwilioCallDirection.INBOUND;
+        if (existing && (!inbound || existing.tracks.length > 0)) this.evicted.push(`${request.roomName}/${identity}`);
         room.set(identity, {
           identity,
           name: request.participantName,

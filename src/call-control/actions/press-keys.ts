@@ -14,7 +14,7 @@
 import { callJournal } from '../../journal/call-journal';
 import { ROOM_BUDGET_MS, SYNC_BUDGET_MS } from '../../outbound/steps';
 import { playingMs } from '../../digits/digits';
-import { REJOIN_ATTRIBUTE, REJOIN_TOPIC, rejoinUrl, RejoinStash } from '../../digits/rejoin-stash';
+import { MAX_STASH_CHARS, REJOIN_ATTRIBUTE, REJOIN_TOPIC, rejoinUrl, RejoinStash, sealStash } from '../../digits/rejoin-stash';
 import { flowReturnUrl, returnWith } from '../../twilio/studio';
 import { digitsTwiml } from '../../twilio/twiml';
 import { retryLaterReply } from '../../twilio/reply';
@@ -26,10 +26,9 @@ import { changeCall } from './twilio-update';
 function connectActionOf(context: ActionContext): string {
   const { call, settings } = context;
   if (call.flowSid) return returnWith(flowReturnUrl(call.accountSid, call.flowSid), 'stream-ended');
-  const direction = call.attributes['twilio.direction'] === 'inbound' ? 'inbound' : 'outbound';
-  const routed = routeOf(context)?.connectActionUrl;
-  if (direction === 'outbound' && !settings.connectActions.outbound) return '';
-  return routed ?? settings.connectActions[direction];
+  const base = call.attributes['twilio.direction'] === 'inbound' ? settings.connectActions.inbound : settings.connectActions.outbound;
+  if (base === undefined) return '';
+  return routeOf(context)?.connectActionUrl ?? base;
 }
 
 export const pressKeys: CallAction = {
@@ -38,7 +37,9 @@ export const pressKeys: CallAction = {
   async run(context, request) {
     const { call, room, settings, deps, budget } = context;
     const digits = request.digits!;
-    const { [REJOIN_ATTRIBUTE]: _pending, ...attributes } = call.attributes;
+    const { [REJOIN_ATTRIBUTE]: pending, ...attributes } = call.attributes;
+    // A second update would cut the first keys off, and their stream is already on its way back.
+    if (pending) return refuse(409, 'keys-pending', 'Keys are being pressed on this call already; try again when its stream is back');
     const stash: RejoinStash = {
       room,
       identity: call.identity,
@@ -47,8 +48,11 @@ export const pressKeys: CallAction = {
       attributes,
       action: connectActionOf(context),
     };
+    const sealed = sealStash(settings.service.authToken, stash);
+    if (sealed.text.length > MAX_STASH_CHARS)
+      return refuse(413, 'call-too-large', "The call's participant carries too much metadata and attributes to bring back after the keys");
     const key = `rejoin-${Date.now()}`;
-    const kept = await callJournal(deps.twilio, call.callSid).add(key, stash, budget.share(SYNC_BUDGET_MS, 300, 500));
+    const kept = await callJournal(deps.twilio, call.callSid).add(key, { ...sealed }, budget.share(SYNC_BUDGET_MS, 300, 500));
     if (kept === 'failed')
       return {
         reply: retryLaterReply(503, {
@@ -67,11 +71,19 @@ export const pressKeys: CallAction = {
     const update = await changeCall(context, call.callSid, {
       twiml: digitsTwiml(digits, rejoinUrl(settings.service.origin, room, call.identity, key)),
     });
-    if (update !== 'done') {
+    // Twilio's answer lost: the keys may be playing, and the stream coming back; the room keeps being told so.
+    const mayHaveChanged = typeof update === 'object' && update.fields.reason === 'twilio-timeout';
+    if (update !== 'done' && !mayHaveChanged) {
       // The stream runs on: the participant is not coming back, because it never left.
       await rooms.setAttributes(room, call.identity, { [REJOIN_ATTRIBUTE]: '' });
+      await rooms.sendData(
+        room,
+        REJOIN_TOPIC,
+        JSON.stringify({ callSid: call.callSid, identity: call.identity, reason: 'digits', cancelled: true }),
+      );
       return update === 'ended' ? refuse(409, 'call-over', 'The call has already ended') : update;
     }
+    if (update !== 'done') return update;
     return {
       ...ok({ action: 'press-keys', outcome: 'pressed', digits: digits.length, expectedMs: playingMs(digits) }, 'pressed'),
       fields: { outcome: 'pressed', digits: digits.length, told, said },

@@ -1,9 +1,7 @@
 /** Pause and resume: one change to the call's current recording (Twilio.CURRENT). */
 import { changeRecording, RecordingChange } from '../../twilio/recordings';
 import { ActionContext, Done, ok, refuse } from './action';
-import { showRecording, twilioRefused } from './recording-state';
-
-const RECORDING_BUDGET_MS = 3500;
+import { showRecording, twilioRefused, RECORDING_BUDGET_MS } from './recording-state';
 
 export async function changeRecordingAction(context: ActionContext, status: RecordingChange, behavior: 'skip' | 'silence'): Promise<Done> {
   const { call, deps, budget } = context;

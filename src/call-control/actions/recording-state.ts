@@ -15,6 +15,9 @@ import { misconfigured } from '../../twilio/reply';
 import type { ActionContext, Done } from './action';
 import { routeOf } from './targets';
 
+/** A recording request's share of the action's time. */
+export const RECORDING_BUDGET_MS = 3500;
+
 /** This call's recording setting (its route's over the environment's), or the configuration error. */
 export function recordingFor(context: ActionContext): RecordingSettings | Done {
   const { recording } = context.settings;

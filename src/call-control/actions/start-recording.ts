@@ -7,9 +7,7 @@
 import { RECORDING_SID, isRecording } from '../../recording/attributes';
 import { startRecording } from '../../twilio/recordings';
 import { CallAction, ok, refuse } from './action';
-import { recordingFor, recordingRequest, showRecording, twilioRefused } from './recording-state';
-
-const RECORDING_BUDGET_MS = 3500;
+import { recordingFor, recordingRequest, showRecording, twilioRefused, RECORDING_BUDGET_MS } from './recording-state';
 
 export const startRecordingAction: CallAction = {
   takes: [],
