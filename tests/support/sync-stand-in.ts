@@ -44,6 +44,15 @@ function operationOf(method: string, parts: string[]): ItemOperation {
   return method === 'GET' ? 'read' : method === 'DELETE' ? 'delete' : 'update';
 }
 
+/**
+ * "The size of a serialized JSON payload stored in a Sync Document, List
+ * Item, or Map Item cannot exceed 16KB": error 54006
+ * (https://www.twilio.com/docs/api/errors/54006). The HTTP status is not
+ * documented; 413 stands for it.
+ */
+const MAX_DATA_BYTES = 16 * 1024;
+const tooLarge = (form: URLSearchParams) => Buffer.byteLength(form.get('Data') ?? '') > MAX_DATA_BYTES;
+
 export class SyncMaps {
   readonly maps = new Map<string, Map<string, Item>>();
   /** When each map expires (its Ttl), by unique name. */
@@ -123,6 +132,7 @@ export class SyncMaps {
       const taken = existing !== undefined && existing.expires > Date.now();
       this.creates.push({ key, outcome: taken ? 54208 : 201 });
       if (taken) return fail(409, 54208, 'Map Item already exists');
+      if (tooLarge(form)) return fail(413, 54006, 'Request entity too large');
       const item = {
         data: JSON.parse(form.get('Data') ?? '{}'),
         expires: form.get('ItemTtl') ? Date.now() + Number(form.get('ItemTtl')) * 1000 : Infinity,
@@ -141,6 +151,7 @@ export class SyncMaps {
       this.writes.push({ method, key });
       return { status: 204 };
     }
+    if (tooLarge(form)) return fail(413, 54006, 'Request entity too large');
     item.data = JSON.parse(form.get('Data') ?? '{}');
     item.revision += 1;
     if (form.get('ItemTtl')) item.expires = Date.now() + Number(form.get('ItemTtl')) * 1000;

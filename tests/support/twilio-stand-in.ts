@@ -117,8 +117,19 @@ export class TwilioStandIn extends LoopbackServer {
   readonly calls: RecordedCall[] = [];
   readonly refused: { reason: string }[] = [];
   behaviour: TwilioBehaviour = { kind: 'ok' };
-  /** The account's phone numbers and where their voice webhooks point. */
-  numbers: { phoneNumber: string; voiceUrl: string }[] = [];
+  /**
+   * The account's phone numbers (IncomingPhoneNumbers) and where their voice
+   * webhooks point. Only `phoneNumber` and `voiceUrl` are required; the rest
+   * read back as a number Twilio just sold would (see `numberView`). Number
+   * updates change these objects in place.
+   */
+  numbers: StandInNumber[] = [];
+  /** Every accepted IncomingPhoneNumber update, in order, with the form exactly as sent. */
+  readonly numberUpdates: { sid: string; phoneNumber: string; params: Record<string, string> }[] = [];
+  /** Every POST to IncomingPhoneNumbers.json (or its Local, Mobile, TollFree lists): an attempt to buy a number. Never sold. */
+  readonly purchases: { path: string; params: Record<string, string> }[] = [];
+  /** Refusals for the next IncomingPhoneNumber updates, one used by each, before anything is changed. */
+  numberFaults: { status: number; code: number; message: string }[] = [];
   constructor(
     readonly accountSid: string,
     readonly authToken: string,
@@ -195,7 +206,7 @@ export class TwilioStandIn extends LoopbackServer {
     if (params.Status && !['completed', 'canceled'].includes(params.Status))
       return this.error(res, 400, 20001, 'Status must be completed or canceled');
     // UpdateCall's Twiml, as CreateCall's: "Max 4000 characters" (twilio-oai twilio_api_v2010.json).
-    if (params.Twiml && params.Twiml.length > MAX_TWIML) return this.error(res, 400, 20001, `Twiml is longer than ${MAX_TWIML} characters`);
+    if (params.Twiml && params.Twiml.length > MAX_TWIML) return this.error(res, 400, 32018, `Twiml is longer than ${MAX_TWIML} characters`);
     const fault = this.updateFaults.shift();
     if (fault) {
       this.faulted.push({ kind: 'update', code: fault.code });
@@ -274,6 +285,9 @@ export class TwilioStandIn extends LoopbackServer {
       return this.error(res, 400, 20001, 'Status must be stopped, paused or in-progress');
     if (params.PauseBehavior !== undefined && !['skip', 'silence'].includes(params.PauseBehavior))
       return this.error(res, 400, 20001, 'PauseBehavior must be skip or silence');
+    // How many recordings one call may run at once is not documented: the stand-in allows several, and
+    // Twilio.CURRENT is the latest live one. The recording is looked up before the call's state is checked
+    // (404 before 21220): which Twilio checks first is not documented either.
     const live = (r: StandInRecording) => r.callSid === callSid && (r.status === 'in-progress' || r.status === 'paused');
     const recording =
       sid === 'Twilio.CURRENT' ? this.recordings.filter(live).at(-1) : this.recordings.find((r) => r.sid === sid && r.callSid === callSid);
@@ -327,6 +341,72 @@ export class TwilioStandIn extends LoopbackServer {
     );
   }
 
+  /**
+   * IncomingPhoneNumbers, as twilio-oai spec/json/twilio_api_v2010.json has them:
+   * GET IncomingPhoneNumbers.json (ListIncomingPhoneNumber) lists every
+   * number on one page; GET and POST IncomingPhoneNumbers/{PN…}.json fetch and
+   * update one (FetchIncomingPhoneNumber, UpdateIncomingPhoneNumber). A POST
+   * to IncomingPhoneNumbers.json or its Local, Mobile and TollFree lists
+   * (CreateIncomingPhoneNumber…) would buy a number: it is recorded in
+   * `purchases` and refused, since nothing under test may ever buy one.
+   */
+  private incomingPhoneNumbers(req: http.IncomingMessage, res: http.ServerResponse, sub: string | undefined, body: string): void {
+    const sid = sub?.startsWith('PN') ? sub : undefined;
+    if (req.method === 'POST' && !sid) {
+      this.purchases.push({ path: req.url ?? '', params: Object.fromEntries(new URLSearchParams(body)) });
+      this.refused.push({ reason: 'purchase attempted' });
+      return this.error(res, 400, 20001, 'The stand-in never sells phone numbers');
+    }
+    if (req.method === 'GET' && !sub) {
+      const page = this.numbers.map((n, i) => numberView(this.accountSid, n, i));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
+    }
+    if (!sid || (req.method !== 'GET' && req.method !== 'POST')) return this.error(res, 405, 20004, 'Method not allowed');
+    const index = this.numbers.findIndex((n, i) => numberSid(n, i) === sid);
+    if (index < 0)
+      return this.error(
+        res,
+        404,
+        20404,
+        `The requested resource /2010-04-01/Accounts/${this.accountSid}/IncomingPhoneNumbers/${sid}.json was not found`,
+      );
+    if (req.method === 'POST') return this.updateNumber(req, res, index, body);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(numberView(this.accountSid, this.numbers[index]!, index)));
+  }
+
+  /** POST IncomingPhoneNumbers/{PN…}.json: the voice settings, checked as Twilio checks them (see `badNumberParams`). */
+  private updateNumber(req: http.IncomingMessage, res: http.ServerResponse, index: number, body: string): void {
+    const refuse = (status: number, code: number, message: string) => {
+      this.refused.push({ reason: message });
+      this.error(res, status, code, message);
+    };
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+      return refuse(400, 20001, 'Expected a form body');
+    const form = new URLSearchParams(body);
+    const params: Record<string, string> = {};
+    for (const key of new Set(form.keys())) {
+      if (!NUMBER_UPDATE_PARAMS.includes(key)) return refuse(400, 20001, `Unknown parameter ${key}`);
+      if (!(key in NUMBER_FIELDS))
+        return refuse(400, 20001, `${key} is an UpdateIncomingPhoneNumber parameter the stand-in does not model`);
+      if (form.getAll(key).length > 1) return refuse(400, 20001, `${key} was given more than once`);
+      params[key] = form.get(key)!;
+    }
+    const bad = badNumberParams(params);
+    if (bad) return refuse(400, bad.code, bad.message);
+    const fault = this.numberFaults.shift();
+    if (fault) return this.error(res, fault.status, fault.code, fault.message);
+    const number = this.numbers[index]!;
+    for (const [key, value] of Object.entries(params)) number[NUMBER_FIELDS[key]!] = value;
+    // "Setting a voice_application_sid will automatically delete your trunk_sid and vice versa" (twilio-oai, UpdateIncomingPhoneNumber).
+    if (params.VoiceApplicationSid) number.trunkSid = '';
+    if (params.TrunkSid) number.voiceApplicationSid = '';
+    this.numberUpdates.push({ sid: numberSid(number, index), phoneNumber: number.phoneNumber, params });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(numberView(this.accountSid, number, index)));
+  }
+
   reset(): void {
     this.recordings.length = 0;
     this.recordingChanges.length = 0;
@@ -343,6 +423,9 @@ export class TwilioStandIn extends LoopbackServer {
     this.refused.length = 0;
     this.behaviour = { kind: 'ok' };
     this.numbers = [];
+    this.numberUpdates.length = 0;
+    this.purchases.length = 0;
+    this.numberFaults = [];
   }
 
   private error(res: http.ServerResponse, status: number, code: number, message: string): void {
@@ -371,20 +454,25 @@ export class TwilioStandIn extends LoopbackServer {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       return void res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     }
-    const read = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})(\/IncomingPhoneNumbers)?\.json(\?.*)?$/.exec(req.url ?? '');
+    const numbers =
+      /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers(?:\/(Local|Mobile|TollFree|PN[0-9a-fA-F]{32}))?\.json(\?.*)?$/.exec(
+        req.url ?? '',
+      );
+    if (numbers) {
+      if (req.headers.authorization !== expectedAuth || numbers[1] !== this.accountSid) {
+        this.refused.push({ reason: 'authentication' });
+        return this.error(res, 401, 20003, 'Authenticate');
+      }
+      return this.incomingPhoneNumbers(req, res, numbers[2], Buffer.concat(chunks).toString('utf8'));
+    }
+    const read = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\.json(\?.*)?$/.exec(req.url ?? '');
     if (req.method === 'GET' && read) {
       if (req.headers.authorization !== expectedAuth || read[1] !== this.accountSid) {
         this.refused.push({ reason: 'authentication' });
         return this.error(res, 401, 20003, 'Authenticate');
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (!read[2]) return void res.end(JSON.stringify({ sid: this.accountSid, friendly_name: 'Stand-in account', status: 'active' }));
-      const page = this.numbers.map((n, i) => ({
-        sid: 'PN' + i.toString(16).padStart(32, '0'),
-        phone_number: n.phoneNumber,
-        voice_url: n.voiceUrl,
-      }));
-      return void res.end(JSON.stringify({ incoming_phone_numbers: page, next_page_uri: null, page: 0, page_size: 1000, uri: req.url }));
+      return void res.end(JSON.stringify({ sid: this.accountSid, friendly_name: 'Stand-in account', status: 'active' }));
     }
     const recordings =
       /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\/Recordings(?:\/(RE[0-9a-f]{32}|Twilio\.CURRENT))?\.json(\?.*)?$/.exec(
@@ -452,8 +540,8 @@ export class TwilioStandIn extends LoopbackServer {
     }
     if (typeof params.Twiml === 'string' && params.Twiml.length > MAX_TWIML) {
       this.refused.push({ reason: 'Twiml too long' });
-      // Which code Twilio answers is not documented; 20001 (invalid parameter) stands for it.
-      return this.error(res, 400, 20001, `Twiml is longer than ${MAX_TWIML} characters`);
+      // 32018 "Twiml size exceeded maximum allowed value of 4000 characters" (https://www.twilio.com/docs/api/errors/32018).
+      return this.error(res, 400, 32018, `Twiml is longer than ${MAX_TWIML} characters`);
     }
     if (params.Url && !/^https?:\/\//.test(String(params.Url))) {
       this.refused.push({ reason: 'bad Url' });
@@ -485,6 +573,144 @@ export class TwilioStandIn extends LoopbackServer {
       }),
     );
   }
+}
+
+/** One of the account's phone numbers: `phoneNumber` and `voiceUrl`, the rest as a number Twilio just sold reads. */
+export interface StandInNumber {
+  phoneNumber: string;
+  voiceUrl: string;
+  voiceMethod?: string;
+  voiceFallbackUrl?: string;
+  voiceFallbackMethod?: string;
+  statusCallback?: string;
+  statusCallbackMethod?: string;
+  /** A TwiML App (AP…) that answers its calls instead of the voice URLs. */
+  voiceApplicationSid?: string;
+  /** An Elastic SIP Trunk (TK…) that takes its calls instead of any URL or app. */
+  trunkSid?: string;
+  /** Its SID; without one, PN followed by its position in `numbers`. */
+  sid?: string;
+}
+
+function numberSid(number: StandInNumber, index: number): string {
+  return number.sid ?? 'PN' + index.toString(16).padStart(32, '0');
+}
+
+/**
+ * A number as the IncomingPhoneNumber resource shows it (twilio-oai
+ * api.v2010.account.incoming_phone_number, and its examples for what an
+ * unset field reads as: voice_url, voice_fallback_url and trunk_sid null;
+ * status_callback and voice_application_sid ""; methods POST).
+ */
+function numberView(accountSid: string, n: StandInNumber, index: number) {
+  const sid = numberSid(n, index);
+  return {
+    sid,
+    account_sid: accountSid,
+    phone_number: n.phoneNumber,
+    friendly_name: n.phoneNumber,
+    api_version: '2010-04-01',
+    capabilities: { voice: true, sms: true, mms: true, fax: false },
+    status: 'in-use',
+    voice_url: n.voiceUrl || null,
+    voice_method: n.voiceMethod ?? 'POST',
+    voice_fallback_url: n.voiceFallbackUrl || null,
+    voice_fallback_method: n.voiceFallbackMethod ?? 'POST',
+    status_callback: n.statusCallback ?? '',
+    status_callback_method: n.statusCallbackMethod ?? 'POST',
+    voice_application_sid: n.voiceApplicationSid ?? '',
+    trunk_sid: n.trunkSid || null,
+    voice_receive_mode: 'voice',
+    uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers/${sid}.json`,
+  };
+}
+
+/** Every parameter UpdateIncomingPhoneNumber takes (twilio-oai twilio_api_v2010.json); anything else is 20001. */
+const NUMBER_UPDATE_PARAMS = [
+  'AccountSid',
+  'ApiVersion',
+  'FriendlyName',
+  'SmsApplicationSid',
+  'SmsFallbackMethod',
+  'SmsFallbackUrl',
+  'SmsMethod',
+  'SmsUrl',
+  'StatusCallback',
+  'StatusCallbackMethod',
+  'VoiceApplicationSid',
+  'VoiceCallerIdLookup',
+  'VoiceFallbackMethod',
+  'VoiceFallbackUrl',
+  'VoiceMethod',
+  'VoiceUrl',
+  'EmergencyStatus',
+  'EmergencyAddressSid',
+  'TrunkSid',
+  'VoiceReceiveMode',
+  'IdentitySid',
+  'AddressSid',
+  'BundleSid',
+];
+
+/** The ones the stand-in models, and the field each sets; the others are refused rather than ignored. */
+const NUMBER_FIELDS: Record<string, Exclude<keyof StandInNumber, 'phoneNumber' | 'sid'>> = {
+  VoiceUrl: 'voiceUrl',
+  VoiceMethod: 'voiceMethod',
+  VoiceFallbackUrl: 'voiceFallbackUrl',
+  VoiceFallbackMethod: 'voiceFallbackMethod',
+  StatusCallback: 'statusCallback',
+  StatusCallbackMethod: 'statusCallbackMethod',
+  VoiceApplicationSid: 'voiceApplicationSid',
+  TrunkSid: 'trunkSid',
+};
+
+/** A host name Twilio would call: dot-separated labels of letters, digits and inner hyphens (or an IPv4 address). */
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i;
+
+function isCallableUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/**
+ * What Twilio refuses in an IncomingPhoneNumber update:
+ * - VoiceUrl, VoiceFallbackUrl, StatusCallback (format uri) that are not a
+ *   fully qualified http(s) URL: 21402 "<Param> is not a valid URL: <value>"
+ *   (https://www.twilio.com/docs/api/errors/21402, "You attempted to update
+ *   the URL handler associated with a phone number, but the URL you specified
+ *   was not valid"; the message as Twilio wrote it in
+ *   github.com/nash-md/twilio-contact-center/issues/17, for a host ending in
+ *   "-"). An empty value clears the field: it then reads back as an unset one.
+ * - VoiceMethod, VoiceFallbackMethod, StatusCallbackMethod other than GET or
+ *   POST (twilio-oai: format http-method, enum GET, POST). Twilio documents
+ *   no code for it; 20001 (invalid parameter) stands in.
+ * - VoiceApplicationSid other than "" or ^AP[0-9a-fA-F]{32}$, TrunkSid other
+ *   than "" or ^TK[0-9a-fA-F]{32}$ (twilio-oai patterns); 20001 stands in.
+ */
+function badNumberParams(params: Record<string, string>): { code: number; message: string } | undefined {
+  for (const key of ['VoiceUrl', 'VoiceFallbackUrl', 'StatusCallback']) {
+    const value = params[key];
+    if (value !== undefined && value !== '' && !isCallableUrl(value))
+      return { code: 21402, message: `${key} is not a valid URL: ${value}` };
+  }
+  for (const key of ['VoiceMethod', 'VoiceFallbackMethod', 'StatusCallbackMethod']) {
+    const value = params[key];
+    if (value !== undefined && value !== 'GET' && value !== 'POST') return { code: 20001, message: `${key} must be GET or POST` };
+  }
+  const sids: [string, RegExp][] = [
+    ['VoiceApplicationSid', /^AP[0-9a-fA-F]{32}$/],
+    ['TrunkSid', /^TK[0-9a-fA-F]{32}$/],
+  ];
+  for (const [key, pattern] of sids) {
+    const value = params[key];
+    if (value !== undefined && value !== '' && !pattern.test(value)) return { code: 20001, message: `${key} is not a valid SID` };
+  }
+  return undefined;
 }
 
 /** A real twilio RequestClient whose api.twilio.com requests go to `origin`. */
