@@ -19,6 +19,11 @@
  *
  * The build does not run code, so nothing here knows about the 3 KB context
  * limit (82006): Twilio only reports that when a function is invoked.
+ *
+ * `npm run studio` reads it back through the real twilio client: the Services
+ * (unique_name), a service's Environments (domain_suffix, domain_name, and
+ * build_sid, the build its latest deployment made live) and its Functions
+ * (friendly_name, which twilio-run sets to the function's path).
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -209,7 +214,15 @@ export class ServerlessStandIn extends LoopbackServer {
     form: URLSearchParams | undefined,
     notFound: () => ApiError,
   ): unknown {
-    const view = (e: Environment) => ({ sid: e.sid, unique_name: e.uniqueName, domain_suffix: e.domainSuffix, domain_name: e.domainName });
+    // build_sid: "The SID of the build deployed in the environment", null until a deployment
+    // (twilio-oai twilio_serverless_v1.json, serverless.v1.service.environment).
+    const view = (e: Environment) => ({
+      sid: e.sid,
+      unique_name: e.uniqueName,
+      domain_suffix: e.domainSuffix,
+      domain_name: e.domainName,
+      build_sid: e.deployments.at(-1)?.build ?? null,
+    });
     if (rest.length === 0) {
       if (method === 'GET') return this.page('environments', service.environments.map(view));
       const suffix = form?.get('DomainSuffix') ?? null;
