@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
-import { postSigned } from './signed-post';
+import { explainRefusedSignature, postSigned, refusedSignature } from './signed-post';
 
 const USAGE = 'usage: npm run call -- --to +1... [--from +1...] [--room NAME] [--agent NAME] [--param Name=Value] [--url URL] [--env FILE]';
 
@@ -50,7 +50,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!values.to) throw new UsageError('--to is required: the number to call, such as +14155550123');
-  const authToken = readEnvFile(values.env)?.values.AUTH_TOKEN || process.env.AUTH_TOKEN;
+  const file = readEnvFile(values.env);
+  const authToken = file?.values.AUTH_TOKEN || process.env.AUTH_TOKEN;
   if (!authToken)
     throw new UsageError(`AUTH_TOKEN is not set (looked in ${values.env} and the environment): copy .env.example to .env and fill it in`);
 
@@ -64,6 +65,8 @@ async function main(): Promise<number> {
   } catch {
     console.log(text);
   }
+  if (refusedSignature(answer))
+    for (const line of explainRefusedSignature(answer.status, values.url, file?.values ?? {}, values.env)) console.error(line);
   return answer.status >= 200 && answer.status < 300 ? 0 : 1;
 }
 

@@ -1,7 +1,10 @@
 /**
  * How the project's command-line tools end: with one clear line and a
  * non-zero exit on bad arguments or a missing file, never a stack trace.
+ * A network failure no tool described itself is named by its cause
+ * (./net-errors) rather than as "fetch failed".
  */
+import { describeNetworkError, isNetworkError, NetworkError } from './net-errors';
 
 /** A problem the user can fix: printed as one line, exit 2. */
 export class UsageError extends Error {
@@ -16,7 +19,13 @@ export function runCli(usage: string, main: () => Promise<number> | number): voi
       (error: unknown) => {
         const e = error as { code?: unknown; message?: unknown } | null;
         const badArguments = error instanceof UsageError || (typeof e?.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'));
-        console.error(`${typeof e?.message === 'string' ? e.message : String(error)}${badArguments ? `\n${usage}` : ''}`);
+        const message =
+          !(error instanceof NetworkError) && isNetworkError(error)
+            ? describeNetworkError(error)
+            : typeof e?.message === 'string'
+              ? e.message
+              : String(error);
+        console.error(`${message}${badArguments ? `\n${usage}` : ''}`);
         process.exit(badArguments ? 2 : 1);
       },
     );

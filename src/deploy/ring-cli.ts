@@ -7,6 +7,13 @@
  * (worked out from `.env` and the routes file with the service's own code),
  * and then, if asked, posts the call's status callbacks to `status`.
  * Works against `npm start` (the default URL) and a deployed service.
+ *
+ * Exits 0 only when the caller would reach LiveKit (`<Connect><Stream>`) and
+ * every status callback was taken. A caller who gets the fallback (or, for a
+ * call from a Studio flow, is sent back with ConnectorResult=unavailable)
+ * exits 1 with the reason: locally `incoming` gives it in the
+ * X-Connector-Reason header (never when deployed, where it is only in the
+ * service's log). A refused signature is explained: it covers the URL.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +25,7 @@ import { inboundConnectRequest, readInboundCall } from '../incoming/connect-requ
 import { isE164 } from '../phone/address';
 import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
-import { postSigned } from './signed-post';
+import { Answer, explainRefusedSignature, isLoopback, postSigned, refusedSignature } from './signed-post';
 import { statusCallbackParams, voiceWebhook } from './voice-webhook';
 
 const USAGE =
@@ -39,6 +46,59 @@ function describeRequest(env: Record<string, string>, routesFile: string, webhoo
     `  agents:     ${request.agents.map((a) => a.agentName).join(', ') || 'none (no explicit dispatch)'}`,
     `  attributes: ${attributes.join(', ')}`,
   ];
+}
+
+/** The header in which `incoming`, when not deployed, says why the caller got the fallback. */
+const REASON_HEADER = 'x-connector-reason';
+
+/** What the caller gets from the TwiML: LiveKit's stream, the flow again (with the flow's reason), or the fallback. */
+function outcomeOf(twiml: string): { connected: true } | { connected: false; flowReason?: string } {
+  if (/<Connect\b[^>]*>[\s\S]*?<Stream\b/.test(twiml)) return { connected: true };
+  const redirect = /<Redirect\b[^>]*>([^<]*)<\/Redirect>/.exec(twiml)?.[1];
+  if (redirect) {
+    try {
+      const query = new URL(redirect.replace(/&amp;/g, '&')).searchParams;
+      if (query.get('ConnectorResult') === 'unavailable') return { connected: false, flowReason: query.get('ConnectorReason') ?? '' };
+    } catch {
+      // not a URL: the fallback all the same
+    }
+  }
+  return { connected: false };
+}
+
+/** The next step for a reason `incoming` logs (docs/troubleshooting.md has the full table). */
+function nextStepFor(reason: string, envFile: string): string {
+  if (reason.startsWith('configuration:')) return `set what it names in ${envFile}, then restart npm start`;
+  if (/^livekit rejected: .*\b40[13]\b/.test(reason)) return 'check LIVEKIT_API_KEY and LIVEKIT_API_SECRET: npm run doctor -- --live';
+  if (/^livekit (unreachable|timeout)/.test(reason)) return 'npm run doctor -- --live says why LiveKit cannot be reached from this machine';
+  if (reason.startsWith('livekit')) return 'npm run doctor -- --live checks LiveKit; docs/troubleshooting.md lists each reason';
+  return 'docs/troubleshooting.md lists each reason and what to do';
+}
+
+/** Lines saying why the caller got the fallback, and what to do. */
+function fallbackLines(answer: Answer, flowReason: string | undefined, url: string, callSid: string, envFile: string): string[] {
+  const lines = [
+    flowReason === undefined
+      ? 'The caller gets the fallback, not the agent.'
+      : `The caller is sent back to the Studio flow with ConnectorResult=unavailable${flowReason ? `, ConnectorReason=${flowReason}` : ''}, not to the agent.`,
+  ];
+  const raw = answer.headers[REASON_HEADER] ?? '';
+  let reason: string;
+  try {
+    reason = decodeURIComponent(raw);
+  } catch {
+    reason = raw;
+  }
+  if (reason) {
+    lines.push(`Reason (as incoming logged it): ${reason}`, `Next: ${nextStepFor(reason, envFile)}`);
+  } else {
+    lines.push(
+      isLoopback(url)
+        ? `The reason is in the npm start terminal: the "fn":"incoming" line for ${callSid}.`
+        : `The reason is in the service's log (Twilio Console: Functions and Assets, Services, the service, Logs): the incoming line for ${callSid}.`,
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<number> {
@@ -80,15 +140,34 @@ async function main(): Promise<number> {
   console.log(`Ringing ${values.url} as Twilio would: ${facts.from} calls ${facts.to} (${facts.callSid})\n`);
   const answer = await postSigned(values.url, webhook, env.AUTH_TOKEN);
   console.log(`HTTP ${answer.status} ${answer.contentType}\n${answer.body}\n`);
+  if (answer.status !== 200) {
+    if (refusedSignature(answer))
+      for (const line of explainRefusedSignature(answer.status, values.url, env, values.env)) console.error(line);
+    else if (answer.status === 404)
+      console.error(`HTTP 404: nothing answers at ${values.url}: check --url (the service's address, ending in /incoming).`);
+    else
+      console.error(
+        `HTTP ${answer.status}: incoming did not answer TwiML; its log says why (${isLoopback(values.url) ? 'the npm start terminal' : "the service's logs in the Twilio Console"}).`,
+      );
+    if (statuses.length) console.error('The status callbacks were not sent: incoming did not take the call.');
+    return 1;
+  }
+  const outcome = outcomeOf(answer.body);
+  if (outcome.connected) console.log('LiveKit took the call: the TwiML connects the caller to it.\n');
+  else for (const line of fallbackLines(answer, outcome.flowReason, values.url, facts.callSid, values.env)) console.error(line);
   console.log('LiveKit is asked for:');
   for (const line of describeRequest(env, values.routes, webhook)) console.log(line);
 
   const statusUrl = new URL('status', values.url.replace(/[^/]*$/, '')).toString();
+  let callbacksTaken = true;
   for (const [i, status] of statuses.entries()) {
     const reply = await postSigned(statusUrl, statusCallbackParams(facts, status, i + 1), env.AUTH_TOKEN);
     console.log(`\nstatus ${status}: HTTP ${reply.status} ${reply.body}`);
+    if (reply.status >= 200 && reply.status < 300) continue;
+    callbacksTaken = false;
+    if (refusedSignature(reply)) for (const line of explainRefusedSignature(reply.status, statusUrl, env, values.env)) console.error(line);
   }
-  return answer.status === 200 ? 0 : 1;
+  return outcome.connected && callbacksTaken ? 0 : 1;
 }
 
 runCli(USAGE, main);

@@ -18,10 +18,10 @@ import { HttpReply, textReply, xmlReply } from '../twilio/reply';
 import { inboundConnectRequest, readInboundCall } from './connect-request';
 import { ConnectRequest, ConnectTwilioCall, LiveKitError } from '../livekit/connector';
 import { bindingAttributes, CALL_TOKEN_BINDING_ATTRIBUTE, callTokenBinding } from '../twilio/call-binding';
-import type { LogFields } from '../util/log';
+import { LogFields, redact } from '../util/log';
 import { fallbackForRoute, inboundForRoute } from '../config/route-settings';
 import type { LoadedRoutes } from '../config/routes';
-import { functionUrlOf } from '../twilio/public-url';
+import { functionUrlOf, isDeployed } from '../twilio/public-url';
 import { verifyFunctionRequest } from '../twilio/signature';
 import { FLOW_SID_PARAM, flowSidOf, isStudioReturnUrl, returnWith, studioReturnUrl } from '../twilio/studio';
 import { connectTwiml, fallbackTwiml, redirectTwiml } from '../twilio/twiml';
@@ -55,8 +55,10 @@ export async function answerIncomingCall(env: Env, event: Record<string, unknown
   let flowReturn = studioReturnUrl(event);
   const fallback = (reason: string, kind: string): HttpReply => {
     deps.log({ ...line, outcome: flowReturn ? 'returned-to-flow' : 'fallback', reason, ms: Date.now() - started }, 'error');
-    if (flowReturn) return xmlReply(redirectTwiml(returnWith(flowReturn, 'unavailable', kind)));
-    return xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route)));
+    // Locally only, for npm run ring: deployed, the reason stays in the log.
+    const headers = isDeployed(env) ? undefined : { 'X-Connector-Reason': encodeURIComponent(redact(reason)) };
+    if (flowReturn) return { ...xmlReply(redirectTwiml(returnWith(flowReturn, 'unavailable', kind))), headers };
+    return { ...xmlReply(fallbackTwiml(fallbackForRoute(readFallbackSettings(env), route))), headers };
   };
 
   const signature = readSignatureSettings(env);

@@ -7,7 +7,7 @@ import { Check, runDoctor, TwilioAccountApi } from '../../src/deploy/doctor';
 import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
-import { ROOT } from '../support/twilio-run';
+import { freePort, ROOT } from '../support/twilio-run';
 
 const liveKit = useLiveKit();
 const twilioApi = useTwilioApi({ tls: true });
@@ -113,6 +113,11 @@ describe('doctor: the settings as the service reads them', () => {
 });
 
 describe('doctor --live: credentials proven against the stand-ins', () => {
+  // Each live check says what it reaches before it waits, on stderr.
+  let progress: jest.SpyInstance;
+  beforeEach(() => (progress = jest.spyOn(console, 'error').mockImplementation(() => undefined)));
+  afterEach(() => progress.mockRestore());
+
   test('right credentials, numbers pointing at incoming', async () => {
     twilioApi.numbers = [{ phoneNumber: '+14155550100', voiceUrl: 'https://svc-1234-dev.twil.io/incoming' }];
     const checks = byName(await runDoctor(good(), { live: { twilio: client(), incomingUrl: 'https://svc-1234-dev.twil.io/incoming' } }));
@@ -120,16 +125,25 @@ describe('doctor --live: credentials proven against the stand-ins', () => {
     expect(checks['Twilio account']).toMatchObject({ ok: true });
     expect(checks['Number +14155550100']).toMatchObject({ ok: true, detail: 'voice URL https://svc-1234-dev.twil.io/incoming' });
     expect(liveKit.calls('RoomService.ListRooms')).toHaveLength(1);
+    expect(progress.mock.calls.map(([line]) => line)).toEqual([
+      `checking LiveKit at ${liveKit.url.replace(/^ws/, 'http')}: listing rooms (up to 5 s) ...`,
+      `checking Twilio at https://api.twilio.com: fetching account ${ACCOUNT_SID} ...`,
+      "checking Twilio at https://api.twilio.com: reading the account's phone numbers ...",
+    ]);
   });
 
   test('a wrong LiveKit secret fails', async () => {
     const checks = byName(await runDoctor({ ...good(), LIVEKIT_API_SECRET: 'x'.repeat(40) }, { live: { twilio: client() } }));
     expect(checks['LiveKit credentials']).toMatchObject({ ok: false, detail: expect.stringContaining('HTTP 401') });
+    expect(checks['LiveKit credentials']!.detail).toContain('check LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
   });
 
   test('a wrong Twilio auth token fails', async () => {
     const checks = byName(await runDoctor(good(), { live: { twilio: client('f'.repeat(32)) } }));
-    expect(checks['Twilio account']).toMatchObject({ ok: false, detail: expect.stringContaining('20003') });
+    expect(checks['Twilio account']).toMatchObject({
+      ok: false,
+      detail: 'Twilio refused ACCOUNT_SID and AUTH_TOKEN (error 20003); copy both from the Twilio Console (Account Info) into .env',
+    });
   });
 
   test('a number pointing elsewhere fails; one not on the account is noted', async () => {
@@ -164,9 +178,9 @@ describe('npm run doctor', () => {
       path.join(dir, 'none.json'),
       ...args,
     ];
-    return new Promise<{ status: number | null; stdout: string }>((resolve) => {
-      execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...processEnv } }, (error, stdout) => {
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...processEnv } }, (error, stdout, stderr) => {
+        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
   };
@@ -209,6 +223,22 @@ describe('npm run doctor', () => {
     const wrong = await run({ ...good(), AUTH_TOKEN: 'e'.repeat(32) }, ['--live'], twilioApi.proxyEnv());
     expect(wrong.status).toBe(1);
     expect(wrong.stdout).toContain('FAIL  Twilio account');
+  });
+
+  test('--live names the cause and the next step, after a line saying what it is reaching', async () => {
+    const closed = await freePort();
+    const result = await run({ ...good(), LIVEKIT_URL: 'wss://livekit.example.invalid' }, ['--live'], {
+      HTTP_PROXY: `http://127.0.0.1:${closed}`,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('checking LiveKit at https://livekit.example.invalid: listing rooms (up to 5 s) ...');
+    expect(result.stderr).toContain(`checking Twilio at https://api.twilio.com: fetching account ${ACCOUNT_SID} ...`);
+    expect(result.stdout).toMatch(
+      /^FAIL {2}LiveKit credentials: LiveKit could not be reached: DNS \((ENOTFOUND|EAI_AGAIN)\): (no address for|the lookup of) livekit\.example\.invalid.*; check /m,
+    );
+    expect(result.stdout).toContain(
+      `FAIL  Twilio account: Twilio could not be reached: connection refused (ECONNREFUSED): nothing is listening on 127.0.0.1:${closed}, the proxy in HTTP_PROXY, on the way to api.twilio.com; check HTTPS_PROXY / HTTP_PROXY and any firewall between this machine and api.twilio.com`,
+    );
   });
 });
 

@@ -3,6 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { handler } from '../../src/functions/incoming';
+import { loadRoutes } from '../../src/config/routes';
+import { answerIncomingCall } from '../../src/incoming/answer-call';
+import { liveKitConnector } from '../../src/livekit/connector';
 import { callBinding } from '../../src/twilio/call-binding';
 import { API_KEY } from '../support/livekit-stand-in';
 import { inboundWebhook, liveKitEnv } from '../support/fixtures';
@@ -182,6 +185,35 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
     expect(JSON.parse(logs.find((l) => l.includes('"fallback"'))!)).toMatchObject({
       reason: expect.stringContaining('livekit unreachable'),
     });
+  });
+
+  test('locally, the fallback says why in X-Connector-Reason (for npm run ring); deployed, only the log does', async () => {
+    stand.behaviour = { kind: 'status', status: 401, code: 'unauthenticated', msg: 'invalid token' };
+    const local = localContext(env(), '/incoming');
+    const reply = await answerIncomingCall(local, signedEvent(local, webhook()), {
+      connector: liveKitConnector,
+      log: () => undefined,
+      routes: () => loadRoutes(() => undefined),
+    });
+    expectFallback(reply.body);
+    expect(decodeURIComponent(reply.headers!['X-Connector-Reason']!)).toContain('livekit rejected');
+    const deployed = { ...local, SERVICE_SID: 'ZS' + '0'.repeat(32), DOMAIN_NAME: 'svc-1234-dev.twil.io' };
+    const signed = {
+      ...webhook(),
+      request: {
+        headers: {
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, 'https://svc-1234-dev.twil.io/incoming', webhook()),
+        },
+        cookies: {},
+      },
+    };
+    const quiet = await answerIncomingCall(deployed, signed, {
+      connector: liveKitConnector,
+      log: () => undefined,
+      routes: () => loadRoutes(() => undefined),
+    });
+    expectFallback(quiet.body);
+    expect(quiet.headers).toBeUndefined();
   });
 
   test('LiveKit never answering: the fallback comes inside the deadline', async () => {
