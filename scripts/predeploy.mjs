@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Before a deploy: build the current source, then run the preflight with the
-// deploy's own arguments. Exits non-zero, having uploaded nothing, when either fails.
-//   node scripts/predeploy.mjs [deploy arguments...]
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { root, runTs } from './run-ts.mjs';
+// Before a deploy or a promote (.twilioserverlessrc.js runs this with the
+// command's own arguments): for a deploy, build the current source with the
+// settings file the deploy uploads, then run the preflight; for a promote,
+// the preflight of what it uploads and makes live. Exits non-zero, having
+// uploaded nothing, when anything fails. Both refuse first a settings file
+// the deploy tools would read instead of .twilioserverlessrc.js.
+//   node scripts/predeploy.mjs deploy|promote [arguments...]
+//   node scripts/predeploy.mjs --config-sources [deploy|start arguments...]
+//     only that refusal (and of a --config naming another file), for what runs before the tools read
+//     any settings and so even when .twilioserverlessrc.js is never read: npm's predeploy/prestart
+//     hook, or the npm run deploy / npm start wrappers.
+import { runTs } from './run-ts.mjs';
 
-const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
-if (built.status !== 0) {
-  console.error('predeploy: the build failed; nothing was uploaded');
-  process.exit(1);
-}
 process.exit(await runTs('src/deploy/predeploy-cli.ts', process.argv.slice(2)));

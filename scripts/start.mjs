@@ -15,7 +15,7 @@
 //   is stopped too. It exits as twilio-run did.
 //
 // scripts/deploy.mjs runs `twilio-run deploy` through the same code.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
@@ -78,6 +78,12 @@ export function runTwilioRun(command, args) {
     console.error(`Run npm ci first (in ${root}), then try again.`);
     process.exit(1);
   }
+  // A settings file the tools read before .twilioserverlessrc.js would skip the build and the preflight: refused first.
+  const guard = spawnSync(process.execPath, [path.join(root, 'scripts', 'predeploy.mjs'), '--config-sources', command, ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (guard.status !== 0) process.exit(1);
   const bin = path.join(installedDir('twilio-run'), 'bin', 'twilio-run.js');
   const child = spawn(process.execPath, [bin, command, ...args], { cwd: root, stdio: 'inherit' });
 

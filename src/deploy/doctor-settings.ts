@@ -15,6 +15,7 @@ import { readDialPolicy } from '../phone/dial-settings';
 import { readTransferTargets } from '../config/transfer-targets';
 import { hasUnsafeCharacters } from '../util/sanitize';
 import { Check, fail, pass, text } from './check';
+import { configSourceProblems } from './config-sources';
 import type { Preflight } from './preflight';
 import { recordingCheck, summaryCheck, voicemailAudioCheck } from './doctor-call-features';
 
@@ -142,6 +143,16 @@ function deployPreflight(deploy: Preflight): Check {
   );
 }
 
+/**
+ * A settings file the deploy tools read before `.twilioserverlessrc.js`
+ * (./config-sources): shown only when there is one, since then no deploy
+ * runs the build or the preflight that the other checks stand for.
+ */
+function deployConfigSources(deploy: Preflight | undefined): Check | undefined {
+  const problems = deploy?.configSources ? configSourceProblems(deploy.configSources) : [];
+  return problems.length ? fail('Deploy settings file', problems.join('; ')) : undefined;
+}
+
 export function settingsChecks(
   env: Env,
   routesText: string | undefined,
@@ -166,5 +177,7 @@ export function settingsChecks(
   const tunnel = localTunnel(env);
   if (tunnel) checks.push(tunnel);
   if (deploy) checks.push(deployPreflight(deploy));
+  const sources = deployConfigSources(deploy);
+  if (sources) checks.push(sources);
   return { checks, routes: routes.routes };
 }

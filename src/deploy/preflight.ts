@@ -5,8 +5,10 @@
  * Variables, so a Variable it refuses leaves a service half-updated; a
  * context over 3 KB deploys fine and then fails every invocation (82006).
  */
+import type { ConfigSources } from './config-sources';
 import type { EnvFile } from './env-file';
 import { uploadedVariables } from './env-file';
+import { builtFallbackProblems, FallbackPlan } from './fallback-assets';
 import { CONTEXT_MAX_BYTES, handlerRefusal, runtimeRefusal, VARIABLE_KEY_MAX_CHARS, VARIABLE_VALUE_MAX_BYTES } from './platform';
 
 export interface DeployTarget {
@@ -18,6 +20,16 @@ export interface DeployTarget {
   environment: string;
   /** Paths of the functions the build holds, e.g. "/incoming". */
   functionPaths: string[];
+  /** The settings files the deploy tools read (./config-sources); the doctor reports those read before `.twilioserverlessrc.js`. */
+  configSources?: ConfigSources;
+  /** false when the deploy uploads no assets (`--no-assets`, or `"assets": false` in the config). */
+  assets?: boolean;
+  /**
+   * The fallback TwiML to check in the built assets: the plan for the settings
+   * being deployed, the files found (by name), the folder and the settings'
+   * name for the messages. Undefined: not checked (the doctor, before a build).
+   */
+  fallback?: { plan: FallbackPlan; built: Record<string, string>; folder: string; settings: string };
 }
 
 export interface ContextSize {
@@ -33,6 +45,9 @@ export interface Preflight {
   blank: string[];
   variables: Record<string, string>;
   context: ContextSize;
+  configSources?: ConfigSources;
+  /** The fallback assets checked, when they were. */
+  fallback?: FallbackPlan;
 }
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -83,6 +98,14 @@ export function preflight(env: EnvFile, target: DeployTarget): Preflight {
   }
   if (target.functionPaths.length === 0)
     problems.push('the build holds no functions: run `npm run build` (deploying now would replace the service with an empty one)');
+  if (target.assets === false) {
+    problems.push(
+      '--no-assets (or "assets": false in the config) deploys a build without assets: the routes file and the fallback TwiML that the numbers\' Voice Fallback URL names would be gone',
+    );
+  } else if (target.fallback) {
+    const { plan, built, folder, settings } = target.fallback;
+    problems.push(...plan.problems, ...builtFallbackProblems(plan, built, folder, settings));
+  }
 
   for (const { variable, message } of env.misread) problems.push(`${variable} ${message}`);
   for (const line of env.skippedLines) problems.push(`.env line ${line} is not KEY=VALUE: the deploy skips it`);
@@ -111,7 +134,10 @@ export function preflight(env: EnvFile, target: DeployTarget): Preflight {
   const blank = Object.entries(env.values)
     .filter(([key, value]) => value === '' && key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN')
     .map(([key]) => key);
-  return { problems, blank, variables, context };
+  const result: Preflight = { problems, blank, variables, context };
+  if (target.configSources) result.configSources = target.configSources;
+  if (target.fallback && target.assets !== false) result.fallback = target.fallback.plan;
+  return result;
 }
 
 export function formatPreflight(result: Preflight): string {
@@ -121,6 +147,10 @@ export function formatPreflight(result: Preflight): string {
   lines.push(
     `preflight: ${Object.keys(result.variables).length} variables to upload; context ${size} of ${limit} bytes (${Math.abs(limit - size)} ${size > limit ? 'over' : 'free'})`,
   );
+  if (result.fallback) {
+    const assets = result.fallback.assets.map((a) => `/${a.file} (${a.routes.join(', ')})`).join(', ');
+    lines.push(`preflight: fallback TwiML for the numbers' Voice Fallback URL, fetched with GET: ${assets}`);
+  }
   if (result.blank.length) {
     lines.push(
       `preflight: empty in .env, so not uploaded (a value already on Twilio stays; remove one with \`twilio serverless:env:unset --key NAME\`): ${result.blank.join(', ')}`,

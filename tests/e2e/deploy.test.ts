@@ -4,12 +4,13 @@
  * `twilio serverless:deploy` (the CLI plugin's twilio-run 3.5), each from a
  * fresh copy of the project with no build in it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import { copyProject, envText, runCommand } from '../support/project-copy';
-import { ServerlessStandIn } from '../support/serverless-stand-in';
+import { ServerlessStandIn, UploadedVersion } from '../support/serverless-stand-in';
 import { ROOT } from '../support/twilio-run';
+import { find, parseTwiml } from '../support/twiml';
 
 jest.setTimeout(90_000);
 
@@ -43,6 +44,14 @@ const cliDeploy = (dir: string, args: string[] = [], env: Record<string, string>
     ...env,
   });
 
+/** What an uploaded fallback asset says and dials. */
+function spoken(versions: UploadedVersion[], assetPath: string) {
+  const version = versions.find((v) => v.kind === 'asset' && v.path === assetPath);
+  if (!version) throw new Error(`${assetPath} was not uploaded`);
+  const root = parseTwiml(version.content);
+  return { say: find(root, 'Say')?.text, dial: find(root, 'Dial')?.text };
+}
+
 function expectLiveService(output: string) {
   const service = api.service(SERVICE);
   if (!service) throw new Error(`no service was created:\n${output}`);
@@ -55,7 +64,7 @@ describe.each([
   ['npm run deploy', npmDeploy],
   ['twilio serverless:deploy', cliDeploy],
 ] as const)('%s from a fresh clone', (_, deploy) => {
-  test('builds first, then uploads each function once with its visibility, the routes asset, the dependencies, runtime and variables', async () => {
+  test('builds first, then uploads each function once with its visibility, the routes and fallback assets, the dependencies, runtime and variables', async () => {
     const dir = copyProject({ env: envText(settings()) });
     writeFileSync(path.join(dir, 'src', 'assets', 'routes.private.json'), readFileSync(path.join(ROOT, 'routes.example.json')));
     expect(existsSync(path.join(dir, 'dist'))).toBe(false);
@@ -67,6 +76,9 @@ describe.each([
 
     const uploaded = live.versions.map((v) => `${v.kind} ${v.path} ${v.visibility}`).sort();
     expect(uploaded).toEqual([
+      'asset /fallback-sales-uk.xml public',
+      'asset /fallback-support.xml public',
+      'asset /fallback.xml public',
       'asset /routes.json private',
       'function /call-control public',
       'function /consult protected',
@@ -86,6 +98,18 @@ describe.each([
       );
       expect(version.content).not.toMatch(/^import /m);
     }
+    // The fallback TwiML, as built: the default route's and each route's whose fallback differs.
+    for (const version of live.versions.filter((v) => v.kind === 'asset' && v.path.endsWith('.xml'))) {
+      expect(version.content).toBe(readFileSync(path.join(dir, 'dist', 'assets', version.path.slice(1)), 'utf8'));
+    }
+    expect(spoken(live.versions, '/fallback.xml')).toEqual({
+      say: "Sorry, we can't connect your call right now. Please try again later.",
+      dial: undefined,
+    });
+    expect(spoken(live.versions, '/fallback-support.xml')).toEqual({
+      say: 'Support is unavailable right now. Transferring you to the front desk.',
+      dial: '+14155550111',
+    });
     expect(live.build.runtime).toBe('node22');
     expect(live.build.dependencies).toEqual(expect.arrayContaining([{ name: '@twilio/runtime-handler', version: HANDLER }]));
     expect(live.build.dependencies.map((d) => d.name).sort()).toEqual(['@twilio/runtime-handler', 'twilio']);
@@ -119,6 +143,114 @@ describe.each([
   });
 });
 
+describe.each([
+  ['npm run deploy', npmDeploy],
+  ['twilio serverless:deploy', cliDeploy],
+] as const)('%s to another environment, with its own settings', (_, deploy) => {
+  const stage = (extra: Record<string, string> = {}) =>
+    envText(settings({ AGENT_NAMES: 'stage-agent', FALLBACK_NUMBER: '+14155550199', FALLBACK_MESSAGE: 'Stage is down.', ...extra }));
+
+  test('--environment stage --env .env.stage uploads .env.stage to stage, and its fallback TwiML', async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    writeFileSync(path.join(dir, '.env.stage'), stage());
+    const result = await deploy(dir, ['--environment', 'stage', '--env', '.env.stage']);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain(
+      'preflight: deploy to "stage" (livekit-twilio-connector-<digits>-stage.twil.io), settings from .env.stage (--env)',
+    );
+    const live = api.live(api.service(SERVICE)!, 'stage')!;
+    expect(live.variables).toMatchObject({ AGENT_NAMES: 'stage-agent', FALLBACK_NUMBER: '+14155550199' });
+    expect(spoken(live.versions, '/fallback.xml')).toEqual({ say: 'Stage is down.', dial: '+14155550199' });
+    expect(api.live(api.service(SERVICE)!, 'dev')).toBeUndefined();
+  });
+
+  test("an environment's settings file named in .twilioserviceconfig is the one uploaded and checked, with no --env", async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    const config = JSON.parse(readFileSync(path.join(dir, '.twilioserviceconfig'), 'utf8'));
+    writeFileSync(path.join(dir, '.twilioserviceconfig'), JSON.stringify({ ...config, environments: { stage: { env: '.env.stage' } } }));
+    writeFileSync(path.join(dir, '.env.stage'), stage());
+    const result = await deploy(dir, ['--environment', 'stage']);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain('settings from .env.stage (.twilioserviceconfig)');
+    const live = api.live(api.service(SERVICE)!, 'stage')!;
+    expect(live.variables).toMatchObject({ AGENT_NAMES: 'stage-agent' });
+    expect(spoken(live.versions, '/fallback.xml').dial).toBe('+14155550199');
+  });
+
+  test("a problem in the environment's settings file stops the deploy, though .env is fine", async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    writeFileSync(path.join(dir, '.env.stage'), stage({ GREETING: 'Welcome to the line'.repeat(30) }));
+    const result = await deploy(dir, ['--environment', 'stage', '--env', '.env.stage']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('GREETING is 570 bytes');
+    expect(api.requests).toEqual([]);
+  });
+});
+
+describe('twilio-run promote is preflighted: it uploads the settings file to its target and makes the source build live there', () => {
+  const promote = (dir: string, args: string[]) =>
+    runCommand(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'twilio-run', 'bin', 'twilio-run.js'), 'promote', ...args],
+      dir,
+      api.proxyEnv(),
+    );
+
+  test('a Variable Twilio would refuse, in the settings promote uploads, stops it before any request', async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    writeFileSync(path.join(dir, '.env.prod'), envText(settings({ GREETING: 'Welcome to the line'.repeat(30) })));
+    const result = await promote(dir, ['--from', 'dev', '--production', '--env', '.env.prod']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('preflight: promote to production');
+    expect(result.output).toContain('GREETING is 570 bytes');
+    expect(api.requests).toEqual([]);
+  });
+
+  test("a target whose settings give other fallback TwiML than the source's build holds is refused, saying to deploy instead", async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    writeFileSync(path.join(dir, '.env.prod'), envText(settings({ FALLBACK_NUMBER: '+14155550123' })));
+    const result = await promote(dir, ['--from', 'dev', '--to', 'prod', '--env', '.env.prod']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('promote makes the build on "dev" live on "prod" with the fallback TwiML it was built with, from .env');
+    expect(result.output).toContain('Deploy instead: npm run deploy -- --environment prod --env .env.prod');
+    expect(api.requests).toEqual([]);
+  });
+
+  test("twilio serverless:promote (the CLI plugin's twilio-run 3.5) is refused alike, before any request", async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    writeFileSync(path.join(dir, '.env.prod'), envText(settings({ GREETING: 'Welcome to the line'.repeat(30) })));
+    // As the plugin runs it: the handler with every option's default and the command's flags, argv as the CLI's.
+    const script = `
+      const { handler, cliInfo } = require('twilio-run-3/dist/commands/promote');
+      const flags = {};
+      for (const [name, option] of Object.entries(cliInfo.options)) flags[name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = option.default;
+      Object.assign(flags, { sourceEnvironment: 'dev', environment: 'prod', env: '.env.prod', cwd: process.cwd() });
+      process.argv = [process.argv[0], '/usr/local/bin/twilio', 'serverless:promote', '--source-environment', 'dev', '--environment', 'prod', '--env', '.env.prod'];
+      handler(flags, { username: process.env.TWILIO_ACCOUNT_SID, password: process.env.TWILIO_AUTH_TOKEN, accountSid: process.env.TWILIO_ACCOUNT_SID });
+    `;
+    const result = await runCommand(process.execPath, ['-e', script], dir, {
+      ...api.proxyEnv(),
+      NODE_PATH: path.join(ROOT, 'node_modules'),
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('preflight: promote to "prod"');
+    expect(result.output).toContain('GREETING is 570 bytes');
+    expect(api.requests).toEqual([]);
+  });
+
+  test('with the same settings the preflight passes and the promote goes on to Twilio', async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    expect((await npmDeploy(dir)).status).toBe(0);
+    const before = api.requests.length;
+    const result = await promote(dir, ['--from', 'dev', '--to', 'prod']);
+    expect(result.output).toContain('preflight: promote to "prod" (livekit-twilio-connector-<digits>-prod.twil.io), settings from .env');
+    expect(result.output).toMatch(/preflight: 4 variables to upload; context \d+ of 3072 bytes/);
+    expect(api.requests.length).toBeGreaterThan(before);
+  });
+});
+
 describe('npm run deploy refuses, before uploading, what would fail on Twilio', () => {
   test('a runtime handler version Twilio does not list', async () => {
     const dir = copyProject({ env: envText(settings()), packageJson: (p) => (p.dependencies['@twilio/runtime-handler'] = '2.1.0') });
@@ -143,6 +275,30 @@ describe('npm run deploy refuses, before uploading, what would fail on Twilio', 
     const result = await npmDeploy(dir);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('AGENT_NAMES has an inline "# comment"');
+    expect(api.requests).toEqual([]);
+  });
+
+  test('--no-assets, which would deploy without the routes file and the fallback TwiML', async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    const result = await npmDeploy(dir, ['--no-assets']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('--no-assets (or "assets": false in the config) deploys a build without assets');
+    expect(api.requests).toEqual([]);
+  });
+
+  test('fallback TwiML missing from the assets folder the deploy uploads', async () => {
+    const dir = copyProject({ env: envText(settings()) });
+    mkdirSync(path.join(dir, 'elsewhere'));
+    writeFileSync(path.join(dir, 'elsewhere', 'fallback.xml'), '<Response><Say>Half</Say>');
+    const result = await npmDeploy(dir, ['--assets-folder', 'elsewhere']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('elsewhere/fallback.xml is not fallback TwiML Twilio can run: not well-formed XML');
+    expect(api.requests).toEqual([]);
+    rmSync(path.join(dir, 'elsewhere', 'fallback.xml'));
+    const missing = await npmDeploy(dir, ['--assets-folder', 'elsewhere']);
+    expect(missing.output).toContain(
+      'elsewhere/fallback.xml is missing: the Voice Fallback URL of the numbers on route default would answer 404',
+    );
     expect(api.requests).toEqual([]);
   });
 
