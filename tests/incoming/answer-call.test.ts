@@ -195,7 +195,7 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
       log: () => undefined,
       routes: () => loadRoutes(() => undefined),
     });
-    expectFallback(reply.body);
+    expectFallback(String(reply.body));
     expect(decodeURIComponent(reply.headers!['X-Connector-Reason']!)).toContain('livekit rejected');
     const deployed = { ...local, SERVICE_SID: 'ZS' + '0'.repeat(32), DOMAIN_NAME: 'svc-1234-dev.twil.io' };
     const signed = {
@@ -212,7 +212,7 @@ describe('incoming: whatever goes wrong, the caller hears the fallback', () => {
       log: () => undefined,
       routes: () => loadRoutes(() => undefined),
     });
-    expectFallback(quiet.body);
+    expectFallback(String(quiet.body));
     expect(quiet.headers).toBeUndefined();
   });
 

@@ -3,7 +3,9 @@
  * that holds callers to Twilio's contract: Basic auth with the account's SID
  * and token, a form body with known parameters only, exactly one of Url /
  * Twiml, and answers shaped like Twilio's (201 with the call, or
- * `{code, message, more_info, status}`).
+ * `{code, message, more_info, status}`). Also the account's phone numbers
+ * (`IncomingPhoneNumbers`: list, fetch, and strict updates of the voice
+ * settings, recorded in `numberUpdates`; buying one is refused).
  *
  * Reached by the real `twilio` client either through `httpClient()` (the
  * documented custom-client hook) or, for a separate process, as an HTTPS
