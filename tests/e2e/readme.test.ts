@@ -95,6 +95,8 @@ let stopServer: () => void = () => undefined;
 beforeAll(async () => {
   await liveKit.start();
   await twilioApi.start({ tls: true });
+  // The README's number, as a new Twilio number reads back: Twilio's demo URL, nothing else set.
+  twilioApi.numbers.push({ phoneNumber: readmeEnv.OUTBOUND_CALLER_IDS!, voiceUrl: 'https://demo.twilio.com/welcome/voice/' });
   dir = copyProject();
   // `cp .env.example .env` is the README's first step, run here; the values go in after it.
   const copy = await runCommand('sh', ['-c', 'cp .env.example .env'], dir);
@@ -144,6 +146,8 @@ describe('the commands of the README and docs/, as written', () => {
         'npm start',
         'npm run ring -- --from +14155550123 --to +14155550100 --status in-progress,completed',
         'npm run call -- --to +14155550123',
+        'npm run bind -- --domain livekit-twilio-connector-1234-dev.twil.io --dry-run',
+        'npm run bind -- --domain livekit-twilio-connector-1234-dev.twil.io --yes',
       ]),
     );
     expect(Object.keys(readmeEnv)).toEqual(
@@ -187,5 +191,24 @@ describe('the commands of the README and docs/, as written', () => {
     }
     if (command.startsWith('npm run call')) expect(result.output).toMatch(/"callSid": "CA[0-9a-f]{32}"/);
     if (command.startsWith('npm run doctor')) expect(result.output).toMatch(/all \d+ checks passed/);
+    if (command.startsWith('npm run bind') && command.endsWith('--yes')) {
+      // The README's number now answers at the service: voice URL, status callback, fallback.
+      expect(twilioApi.numberUpdates.map((u) => u.params)).toEqual([
+        {
+          VoiceUrl: 'https://livekit-twilio-connector-1234-dev.twil.io/incoming',
+          StatusCallback: 'https://livekit-twilio-connector-1234-dev.twil.io/status',
+          VoiceFallbackUrl: 'https://livekit-twilio-connector-1234-dev.twil.io/fallback.xml',
+          VoiceFallbackMethod: 'GET',
+        },
+      ]);
+    }
+    if (command.startsWith('npm run bind') && command.endsWith('--dry-run')) {
+      expect(result.output).toContain(`${readmeEnv.OUTBOUND_CALLER_IDS}`);
+      expect(result.output).toMatch(
+        /voice URL +https:\/\/demo\.twilio\.com\/welcome\/voice\/ +-> +https:\/\/livekit-twilio-connector-1234-dev\.twil\.io\/incoming/,
+      );
+      expect(result.output).toContain('dry run: nothing was changed');
+      expect(twilioApi.numberUpdates).toEqual([]);
+    }
   });
 });
