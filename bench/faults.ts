@@ -10,6 +10,7 @@ import { handler as controlHandler } from '../src/functions/call-control';
 import { handler as incomingHandler } from '../src/functions/incoming';
 import { handler as outboundHandler } from '../src/functions/outbound.protected';
 import { handler as statusHandler } from '../src/functions/status.protected';
+import { idempotencyMapFor } from '../src/outbound/idempotency-maps';
 import { controlToken, inboundWebhook, liveKitEnv } from '../tests/support/fixtures';
 import { LiveKitStandIn, RESOURCE_EXHAUSTED, UNAVAILABLE } from '../tests/support/livekit-stand-in';
 import { ACCOUNT_SID, AUTH_TOKEN, callSid, invoke, localContext, signedEvent } from '../tests/support/runtime';
@@ -166,7 +167,7 @@ const cases: Case[] = [
       const first = await place({ IdempotencyKey: key });
       twilioApi.sync.delayMs = 0;
       const soon = await place({ IdempotencyKey: key });
-      const item = twilioApi.sync.maps.get('livekit-outbound-requests')!.get(`key:${key}`)!;
+      const item = twilioApi.sync.maps.get(idempotencyMapFor(key))!.get(`key:${key}`)!;
       (item.data as { at: number }).at -= 20_000;
       const later = await place({ IdempotencyKey: key });
       return {

@@ -10,8 +10,15 @@
  * made, so that a request whose own create timed out recognises its claim on
  * 54208, and a claim whose request has died is taken over (conditionally, on
  * the item's revision) instead of answering 409 for the key's ten minutes.
+ *
+ * The items are spread over {@link IDEMPOTENCY_SHARDS} maps (./idempotency-maps),
+ * so that a campaign stays under Sync's rate limits, which count every item
+ * of a Map against the Map. Keys claimed before the maps were sharded live in
+ * the one map of before for their last ten minutes (./legacy-claims).
  */
 import { Resend, retryWithin } from '../util/retry';
+import { idempotencyMapFor, idempotencyMapNames, LEGACY_IDEMPOTENCY_MAP } from './idempotency-maps';
+import { legacyClaim } from './legacy-claims';
 
 export type Outcome =
   /** A request holds the key and has not yet reached Twilio: nothing can have been placed. */
@@ -42,6 +49,7 @@ export interface TwilioSync {
           (name: string): {
             syncMapItems: {
               create(options: { key: string; data: object; itemTtl: number }): Promise<{ revision: string }>;
+              list(options: { limit: number }): Promise<{ key: string; dateExpires?: Date | null }[]>;
               (key: string): {
                 fetch(): Promise<{ data: unknown; revision: string }>;
                 update(options: { data: object; itemTtl: number; ifMatch?: string }): Promise<{ revision: string }>;
@@ -54,7 +62,10 @@ export interface TwilioSync {
   };
 }
 
-export const IDEMPOTENCY_MAP = 'livekit-outbound-requests';
+export { IDEMPOTENCY_SHARDS, idempotencyMapFor, LEGACY_IDEMPOTENCY_MAP } from './idempotency-maps';
+
+/** The Functions service's own Sync service, which Runtime.getSync() also uses. */
+export const IDEMPOTENCY_SYNC_SERVICE = 'default';
 /** How long a key is honoured. */
 export const IDEMPOTENCY_TTL_SECONDS = 600;
 /**
@@ -120,21 +131,27 @@ export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, 
       resendSync,
     );
   const maps = (client: TwilioSync) => client.sync.v1.services(serviceSid).syncMaps;
-  const item = (client: TwilioSync, key: string) => maps(client)(IDEMPOTENCY_MAP).syncMapItems(keyFor(key));
+  /** The map each key of this request lives in: its shard, unless the claim found was made in the legacy map. */
+  const home = new Map<string, string>();
+  const mapOf = (key: string) => home.get(key) ?? idempotencyMapFor(key);
+  const item = (client: TwilioSync, key: string) => maps(client)(mapOf(key)).syncMapItems(keyFor(key));
   const read = async (key: string, withinMs: number) => {
     const found = await sync(withinMs, (client) => item(client, key).fetch());
     return { existing: found.data as Outcome, revision: String(found.revision) };
   };
+  /** A new claim is only ever made in the key's shard. */
   const create = (key: string, data: Placing, withinMs: number) =>
     sync(withinMs, async (client) => {
-      const items = maps(client)(IDEMPOTENCY_MAP).syncMapItems;
+      const shard = idempotencyMapFor(key);
+      const items = maps(client)(shard).syncMapItems;
       try {
         return await items.create({ key: keyFor(key), data, itemTtl: IDEMPOTENCY_TTL_SECONDS });
       } catch (error) {
-        // 54200: the map does not exist yet (first use on this account); 54301: another request just made it.
+        // 54200: the map does not exist yet (ensureIdempotencyMaps was not run, or not on this
+        // service); made here on first use. 54301: another request just made it.
         if (code(error) !== 54200 && code(error) !== 20404) throw error;
         await maps(client)
-          .create({ uniqueName: IDEMPOTENCY_MAP })
+          .create({ uniqueName: shard })
           .catch((e: unknown) => {
             if (code(e) !== 54301) throw e;
           });
@@ -163,13 +180,21 @@ export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, 
   return {
     async claim(key, mine, withinMs) {
       const started = Date.now();
+      const left = () => withinMs - (Date.now() - started);
+      // A claim made before the maps were sharded is honoured where it is, for the rest of its life.
+      const legacy = await legacyClaim(keyFor(key), left(), sync, maps).catch(() => 'unavailable' as const);
+      if (legacy === 'unavailable') return 'unavailable';
+      if (legacy) {
+        home.set(key, LEGACY_IDEMPOTENCY_MAP);
+        return { existing: legacy.data as Outcome, revision: legacy.revision };
+      }
       try {
-        const created = await create(key, mine, withinMs);
+        const created = await create(key, mine, left());
         return { revision: String(created.revision) };
       } catch (error) {
         if (code(error) !== 54208) return 'unavailable';
         try {
-          const found = await read(key, withinMs - (Date.now() - started));
+          const found = await read(key, left());
           // Our own create, made by an attempt whose answer was lost.
           return ownedBy(found, mine, 'placing') ? { revision: found.revision } : found;
         } catch {
@@ -192,4 +217,42 @@ export function syncIdempotencyStore(twilio: (timeoutMs: number) => TwilioSync, 
 /** Sync item keys are at most 256 characters; request keys are at most 128. */
 function keyFor(key: string): string {
   return `key:${key}`;
+}
+
+/**
+ * Makes every shard map (./idempotency-maps) now, so that a campaign does
+ * not make them at its own rate: the store makes a missing map on first use,
+ * but Sync's 54009 also covers "creating new Sync objects or their sub-items
+ * too often", asking for "the sustained rate of new object creations" to
+ * stay "below 20 per second" (https://www.twilio.com/docs/api/errors/54009;
+ * the limits page itself gives no figure for creations, and whether the 20
+ * is per service or per account is not said). The maps are made one after
+ * the other, each resent on 54009 or a 5xx as every Sync request here is
+ * (see resendSync); one that exists (54301) is left as it is, so running
+ * this again changes nothing. The maps have no Ttl: only their items expire.
+ */
+export async function ensureIdempotencyMaps(
+  client: TwilioSync,
+  options: { serviceSid?: string; withinMs?: number } = {},
+): Promise<{ created: string[]; existing: string[] }> {
+  const maps = client.sync.v1.services(options.serviceSid ?? IDEMPOTENCY_SYNC_SERVICE).syncMaps;
+  const created: string[] = [];
+  const existing: string[] = [];
+  for (const name of idempotencyMapNames()) {
+    const made = await retryWithin(
+      options.withinMs ?? 10_000,
+      { attempts: 5, minAttemptMs: 150, what: 'Twilio Sync' },
+      () =>
+        maps.create({ uniqueName: name }).then(
+          () => true,
+          (error: unknown) => {
+            if (code(error) === 54301) return false;
+            throw error;
+          },
+        ),
+      resendSync,
+    );
+    (made ? created : existing).push(name);
+  }
+  return { created, existing };
 }

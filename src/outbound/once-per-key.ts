@@ -10,11 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Budget } from '../util/budget';
 import { answerEarlier, unavailable } from './earlier-request';
-import { Held, Outcome, Placing, syncIdempotencyStore } from './idempotency';
+import { Held, IDEMPOTENCY_SYNC_SERVICE, Outcome, Placing, syncIdempotencyStore } from './idempotency';
 import { OutboundDependencies, Prepared, Stop, SYNC_BUDGET_MS } from './steps';
 
-/** The Functions service's own Sync service, which Runtime.getSync() also uses. */
-const SYNC_SERVICE = 'default';
 /** By then the key is this request's, or the request has been answered. */
 export const CLAIM_PHASE_MS = 2500;
 /** Time kept back for the fence and for recording the outcome. */
@@ -32,7 +30,7 @@ export async function oncePerKey(
   budget: Budget,
   place: (beforeCall: () => Promise<boolean>) => Promise<PlaceResult>,
 ): Promise<PlaceResult> {
-  const store = syncIdempotencyStore(deps.twilio, SYNC_SERVICE);
+  const store = syncIdempotencyStore(deps.twilio, IDEMPOTENCY_SYNC_SERVICE);
   const { request } = prepared;
   const mine: Placing = {
     state: 'placing',

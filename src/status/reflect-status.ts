@@ -139,8 +139,11 @@ function bindingFor(env: Env, participant: Participant, callSid: string): Record
  * Makes `twilio.callStatus` name the furthest stage recorded. An older
  * callback that read before this one wrote may have overwritten it; its
  * stage attribute cannot erase ours, so reading back shows what to restore.
- * Every callback that writes a status does this before it answers, so once
- * all of a call's callbacks are answered the room shows the newest status.
+ * Every callback that writes a status older than `hangup` does this before
+ * it answers, so once all of a call's callbacks are answered the room shows
+ * the newest status: the last write of `twilio.callStatus` is either
+ * `hangup`, which nothing can be newer than, or one whose writer reads back
+ * after it and restores what it left behind.
  */
 async function settle(rooms: LiveKitRooms, participant: Participant, budget: Budget): Promise<ParticipantState | 'not-found' | 'failed'> {
   for (let round = 0; ; round += 1) {
@@ -153,28 +156,14 @@ async function settle(rooms: LiveKitRooms, participant: Participant, budget: Bud
     const restored = { 'twilio.callStatus': latest.stage, 'twilio.callStatusDetail': latest.detail };
     const write = await rooms.setAttributes(participant.room, participant.identity, restored);
     if (write !== 'done') return write;
+    // Restored to `hangup`: no later write can be newer, so there is nothing left to read back for.
+    if (latest.stage === 'hangup') return state;
   }
 }
 
-/** Writes the changes, settles the status, tells the room, and removes a participant whose stream never started. */
-async function apply(
-  rooms: LiveKitRooms,
-  participant: Participant,
-  callback: Callback,
-  changes: Record<string, string>,
-  current: ParticipantState,
-  budget: Budget,
-): Promise<LogFields> {
-  const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
-  if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes };
-  // A write that timed out may have been applied all the same, an older status with it: settled either way.
-  const settled = changes['twilio.callStatus'] ? await settle(rooms, participant, budget) : undefined;
-  const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
-  if (!changes['twilio.callStatus'] && !changes['twilio.answeredBy'])
-    return { outcome: attributes === 'done' ? 'updated' : 'livekit-failed', attributes, bound };
-  // A hidden or departed participant's attributes may reach nobody; the
-  // data message reaches whoever is in the room, the agent included.
-  const message = JSON.stringify({
+/** The data message that tells the room what this callback changed. */
+function statusMessage(callback: Callback, changes: Record<string, string>, current: ParticipantState): string {
+  return JSON.stringify({
     callSid: callback.callSid,
     status: changes['twilio.callStatus'] ?? current.attributes['twilio.callStatus'] ?? '',
     detail: callback.twilioStatus || undefined,
@@ -183,19 +172,68 @@ async function apply(
     sequenceNumber: callback.sequenceNumber ? Number(callback.sequenceNumber) : undefined,
     timestamp: callback.timestamp || undefined,
   });
-  const dataMessage = await rooms.sendData(participant.room, STATUS_TOPIC, message);
-  // The call is over. A connector participant that never published (nobody
-  // answered, or the caller heard the fallback while LiveKit answered too
-  // late) would otherwise wait, with its agent, for LiveKit's timeout; one
-  // whose stream ran leaves by itself when the stream ends.
-  const streamed = typeof settled === 'object' ? settled.publishing : current.publishing;
-  const removed =
-    changes['twilio.callStatus'] === 'hangup' && !streamed
-      ? await rooms.removeParticipant(participant.room, participant.identity)
-      : undefined;
+}
+
+/**
+ * Writes the changes, settles the status, and tells the room. LiveKit
+ * requests, counted in tests/status/livekit-requests.test.ts: a status
+ * older than `hangup` costs the write, the read-back (settle) and the data
+ * message; `hangup` the write and the data message (nothing is newer, so no
+ * read-back), or, for a participant that never published, the data message
+ * and its removal (see {@link endSession}); an AMD result or a binding
+ * alone, the write (and for AMD the data message), no read-back: the status
+ * did not change.
+ */
+async function apply(
+  rooms: LiveKitRooms,
+  participant: Participant,
+  callback: Callback,
+  changes: Record<string, string>,
+  current: ParticipantState,
+  budget: Budget,
+): Promise<LogFields> {
+  const status = changes['twilio.callStatus'];
+  if (status === 'hangup' && !current.publishing) return endSession(rooms, participant, callback, changes, current);
+  const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
+  if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes };
+  // A write that timed out may have been applied all the same, an older status with it: settled either way.
+  const settled = status && status !== 'hangup' ? await settle(rooms, participant, budget) : undefined;
+  const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
+  if (!status && !changes['twilio.answeredBy']) return { outcome: attributes === 'done' ? 'updated' : 'livekit-failed', attributes, bound };
+  // A hidden or departed participant's attributes may reach nobody; the
+  // data message reaches whoever is in the room, the agent included.
+  const dataMessage = await rooms.sendData(participant.room, STATUS_TOPIC, statusMessage(callback, changes, current));
   // What reached the room, said as it is: the attributes, or only the data message, or nothing.
   const outcome = attributes === 'done' ? 'updated' : dataMessage === 'done' ? 'attributes-failed' : 'livekit-failed';
-  return { outcome, attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, removed, bound };
+  return { outcome, attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, bound };
+}
+
+/**
+ * The call is over and its connector participant never published (nobody
+ * answered, or the caller heard the fallback while LiveKit answered too
+ * late): it would otherwise wait, with its agent, for LiveKit's timeout.
+ * One whose stream ran leaves by itself when the stream ends. The room is
+ * told by the data message and the participant removed; its attributes are
+ * written only when it could not be removed, since a removed participant's
+ * attributes reach nobody.
+ */
+async function endSession(
+  rooms: LiveKitRooms,
+  participant: Participant,
+  callback: Callback,
+  changes: Record<string, string>,
+  current: ParticipantState,
+): Promise<LogFields> {
+  const dataMessage = await rooms.sendData(participant.room, STATUS_TOPIC, statusMessage(callback, changes, current));
+  const removed = await rooms.removeParticipant(participant.room, participant.identity);
+  if (removed === 'done') return { outcome: 'updated', dataMessage, removed };
+  // Gone by itself since it was read: what the attributes would have said reaches nobody either.
+  if (removed === 'not-found') return { outcome: 'unknown-participant', dataMessage, removed };
+  // Still there: it shows the call's end as any other participant does.
+  const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
+  if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes, dataMessage, removed };
+  const outcome = attributes === 'done' ? 'updated' : dataMessage === 'done' ? 'attributes-failed' : 'livekit-failed';
+  return { outcome, attributes, dataMessage, removed, bound: changes[BINDING_ATTRIBUTE] ? 'written' : undefined };
 }
 
 /**

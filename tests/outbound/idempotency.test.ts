@@ -9,12 +9,23 @@ import { invoke, localContext, signedEvent } from '../support/runtime';
 import { SYNC_RATE_LIMITED } from '../support/sync-stand-in';
 import { captureConsole } from '../support/logs';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
+import { idempotencyMapFor, idempotencyMapNames } from '../../src/outbound/idempotency-maps';
+import { resetLegacyLook } from '../../src/outbound/legacy-claims';
 
 const liveKit = useLiveKit();
 const twilioApi = useTwilioApi();
 const logs: string[] = [];
 beforeEach(() => captureConsole(logs));
+// The sharded store on its own: the legacy map's look (tests/outbound/sync-shards.test.ts) already found it empty.
+beforeEach(() => resetLegacyLook('empty'));
 afterEach(() => jest.restoreAllMocks());
+
+/** A key's claim, in the shard map it lives in. */
+const itemOf = (key: string) => twilioApi.sync.maps.get(idempotencyMapFor(key))?.get(`key:${key}`);
+/** Every shard map exists, as after ensureIdempotencyMaps or the first requests with keys on the account. */
+const shardsExist = () => {
+  for (const name of idempotencyMapNames()) twilioApi.sync.maps.set(name, new Map());
+};
 
 const post = (params: Record<string, string>, extra: Record<string, string> = {}) => postOutbound({ liveKit, twilioApi }, params, extra);
 
@@ -107,9 +118,8 @@ describe('outbound after Twilio timed out, without a key', () => {
 });
 
 describe('the idempotency record never wedges', () => {
-  const item = (key: string) => twilioApi.sync.maps.get('livekit-outbound-requests')?.get(`key:${key}`);
-  // The map exists, as it does after the first request with a key on the account.
-  beforeEach(() => void twilioApi.sync.maps.set('livekit-outbound-requests', new Map()));
+  const item = itemOf;
+  beforeEach(shardsExist);
   const lines = () => logs.filter((l) => l.includes('"fn":"outbound"')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   test("Sync's rate limit (54009) on the claim: resent, one call", async () => {
@@ -166,7 +176,7 @@ describe('the idempotency record never wedges', () => {
   });
 
   test('an abandoned claim whose session exists but carries no call: 409 call-may-exist, never a second call', async () => {
-    twilioApi.sync.maps.get('livekit-outbound-requests')!.set('key:half-way', {
+    twilioApi.sync.maps.get(idempotencyMapFor('half-way'))!.set('key:half-way', {
       data: { state: 'placing', owner: 'someone', at: Date.now() - 60_000, room: 'half-room', identity: 'callee-half' },
       expires: Date.now() + 600_000,
       revision: 0,
@@ -190,8 +200,8 @@ describe('the idempotency record never wedges', () => {
 });
 
 describe('once a call may exist, no retry places another', () => {
-  const item = (key: string) => twilioApi.sync.maps.get('livekit-outbound-requests')?.get(`key:${key}`);
-  beforeEach(() => void twilioApi.sync.maps.set('livekit-outbound-requests', new Map()));
+  const item = itemOf;
+  beforeEach(shardsExist);
   const abandon = (key: string) => ((item(key)!.data as { at: number }).at -= 20_000);
 
   test('Twilio timed out (the call may exist) and its record failed: a retry long after is told so, never a second call', async () => {

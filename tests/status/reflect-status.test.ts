@@ -112,6 +112,28 @@ describe('status sequences reach the room', () => {
     expect(await callback(url, { CallSid: call.callSid, CallStatus: 'ringing' })).toEqual({ status: 200, outcome: 'unknown-participant' });
   });
 
+  test('a participant removed on its final status is not written first; one that could not be removed is', async () => {
+    const call = await placeCall();
+    const url = String(call.params.StatusCallback);
+    await callback(url, { CallSid: call.callSid, CallStatus: 'ringing' });
+    liveKit.methodBehaviour['RoomService.RemoveParticipant'] = { kind: 'status', status: 500, code: 'internal', msg: 'x' };
+    const before = liveKit.requests.length;
+    expect(await callback(url, { CallSid: call.callSid, CallStatus: 'busy' })).toEqual({ status: 200, outcome: 'updated' });
+    expect(liveKit.requests.slice(before).map((r) => r.method)).toEqual([
+      'RoomService.GetParticipant',
+      'RoomService.SendData',
+      'RoomService.RemoveParticipant',
+      'RoomService.UpdateParticipant',
+    ]);
+    expect(participant(call.roomName, call.participantIdentity)!.attributes).toMatchObject({
+      'twilio.callStatus': 'hangup',
+      'twilio.callStatusDetail': 'busy',
+      'twilio.stage.hangup': 'busy',
+    });
+    const line = JSON.parse(logs.filter((l) => l.includes('"fn":"status"')).at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({ outcome: 'updated', dataMessage: 'done', removed: 'failed', attributes: 'done' });
+  });
+
   test('an answering machine: answeredBy attribute and data message', async () => {
     const call = await placeCall({ MachineDetection: 'Enable' });
     const url = String(call.params.AsyncAmdStatusCallback);
