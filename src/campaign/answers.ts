@@ -71,8 +71,12 @@ export function classifyAnswer(answer: Answer): Verdict {
   if (error.callMayExist === true || code === 'call-may-exist') return { kind: 'uncertain', code, message };
   if (code === 'request-in-progress') return { kind: 'later', afterMs: retryAfterMs(answer, 5000), code, message, definite: false };
   if (answer.status === 429 || answer.status === 503 || code === 'livekit-timeout' || code === 'twilio-unreachable') {
-    // "nothing was placed" (429, 503, livekit-timeout; twilio-unreachable without callMayExist never reached Twilio).
-    return { kind: 'later', afterMs: retryAfterMs(answer, 2000), code, message, definite: true };
+    // "nothing was placed" by this request (429, 503, livekit-timeout; twilio-unreachable without callMayExist
+    // never reached Twilio). Whether an earlier request with the same key placed one is settled only by an
+    // answer from past the key's claim (LiveKit's or Twilio's own): `idempotency-unavailable` and a
+    // gateway's 429/503 never got that far, so they leave an earlier lost outcome unresolved.
+    const pastTheClaim = code.startsWith('livekit-') || code.startsWith('twilio-');
+    return { kind: 'later', afterMs: retryAfterMs(answer, 2000), code, message, definite: pastTheClaim };
   }
   if (typeof error.twilioCode === 'number' && CAPACITY_CODES[error.twilioCode]) {
     return {

@@ -40,14 +40,14 @@ export const FUNCTIONS_CONCURRENCY = 30;
 export const OUTBOUND_SECONDS = 1.5;
 export const STATUS_SECONDS = 0.3;
 /**
- * LiveKit API requests per call with the default status callbacks, as
- * `npm run bench:campaign` counts them against the stand-in: ConnectTwilioCall
- * 1, UpdateParticipant 4, GetParticipant 7, SendData 4, RemoveParticipant 1.
- * Passing faults add resends; a call without the service's status callbacks
- * makes 2 (the session and its tag).
+ * LiveKit API requests per answered call with the default status callbacks,
+ * as tests/status/livekit-requests.test.ts counts them: ConnectTwilioCall 1,
+ * UpdateParticipant 5, GetParticipant 8, SendData 4 (an unanswered call
+ * makes 13). Passing faults add resends; a call without the service's status
+ * callbacks makes 2 (the session and its tag).
  */
-export const LIVEKIT_REQUESTS_PER_CALL = 17;
-/** Sync writes an IdempotencyKey costs per call (claim, fence, outcome), all on one Map. */
+export const LIVEKIT_REQUESTS_PER_CALL = 18;
+/** Sync writes an IdempotencyKey costs per call (claim, fence, outcome), on the key's own shard. */
 export const SYNC_WRITES_PER_CALL = 3;
 /** "up to 20/s per object", a Map's items counted together (https://www.twilio.com/docs/sync/limits). */
 export const SYNC_WRITES_PER_SECOND = 20;

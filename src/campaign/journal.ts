@@ -68,7 +68,8 @@ export class JournalFile implements JournalSink {
   private fd: number;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a+');
+    // It holds the numbers called: readable by its owner only.
+    this.fd = openSync(file, 'a+', 0o600);
     // A line torn by a crash would run into the next one: cut it off first.
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (text && !text.endsWith('\n')) {

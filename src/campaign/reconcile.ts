@@ -37,10 +37,10 @@ export async function findLostCall(
 ): Promise<{ callSid: string | null; listed: number }> {
   const day = new Date(request.since - CLOCK_SKEW_MS);
   const startedAfter = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - 1));
-  const [started, queued] = await Promise.all([
-    calls.list({ to: request.to, startedAfter, limit: LIST_LIMIT }),
-    calls.list({ to: request.to, status: 'queued', limit: LIST_LIMIT }),
-  ]);
+  // Queued first, then started, one after the other: a call that leaves the queue between two lists read
+  // at once would be in neither, and the row would be called again.
+  const queued = await calls.list({ to: request.to, status: 'queued', limit: LIST_LIMIT });
+  const started = await calls.list({ to: request.to, startedAfter, limit: LIST_LIMIT });
   const seen = new Map<string, ListedCall>();
   for (const call of [...started, ...queued]) seen.set(call.sid, call);
   const candidates = [...seen.values()].filter(

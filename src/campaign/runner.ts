@@ -617,8 +617,9 @@ export class CampaignRunner {
         this.finalize(run, 'refused', `${verdict.code}: ${verdict.message}`, now);
         return;
       case 'abort':
-        // Wrong for every row: this request placed nothing, and the row stays as it was for the next run.
-        this.record({ t: 'later', at: now, row, key, dueAt: now, code: verdict.code, message: verdict.message, definite: true });
+        // Wrong for every row: this request placed nothing, and the row stays as it was for the next run; an
+        // earlier request's lost outcome stays unresolved (not definite), for the call list to settle.
+        this.record({ t: 'later', at: now, row, key, dueAt: now, code: verdict.code, message: verdict.message, definite: false });
         this.abortReason ??= verdict.message;
         return;
     }

@@ -95,7 +95,7 @@ export class UndoRecord {
       return;
     }
     const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.data, null, 2) + '\n');
+    writeFileSync(temporary, JSON.stringify(this.data, null, 2) + '\n', { mode: 0o600 });
     renameSync(temporary, this.file);
   }
 }

@@ -231,6 +231,9 @@ async function main(): Promise<number> {
   }
 
   const resultsFile = values.results ?? path.join(path.dirname(csvFile), `${campaign}.results.csv`);
+  // The results file is rewritten from the start: it must never be the list it reports on.
+  if (path.resolve(resultsFile) === path.resolve(csvFile))
+    throw new UsageError('--results names the CSV itself, which would be overwritten: give another file');
   const journalPath = resultsFile.replace(/(\.results)?\.csv$/i, '') + '.journal.jsonl';
   const history = readJournal(journalPath);
   const earlier = history.find((e): e is Extract<JournalEvent, { t: 'start' }> => e.t === 'start');

@@ -139,11 +139,8 @@ function bindingFor(env: Env, participant: Participant, callSid: string): Record
  * Makes `twilio.callStatus` name the furthest stage recorded. An older
  * callback that read before this one wrote may have overwritten it; its
  * stage attribute cannot erase ours, so reading back shows what to restore.
- * Every callback that writes a status older than `hangup` does this before
- * it answers, so once all of a call's callbacks are answered the room shows
- * the newest status: the last write of `twilio.callStatus` is either
- * `hangup`, which nothing can be newer than, or one whose writer reads back
- * after it and restores what it left behind.
+ * Every callback that writes a status does this before it answers, so once
+ * all of a call's callbacks are answered the room shows the newest status.
  */
 async function settle(rooms: LiveKitRooms, participant: Participant, budget: Budget): Promise<ParticipantState | 'not-found' | 'failed'> {
   for (let round = 0; ; round += 1) {
@@ -177,12 +174,10 @@ function statusMessage(callback: Callback, changes: Record<string, string>, curr
 /**
  * Writes the changes, settles the status, and tells the room. LiveKit
  * requests, counted in tests/status/livekit-requests.test.ts: a status
- * older than `hangup` costs the write, the read-back (settle) and the data
- * message; `hangup` the write and the data message (nothing is newer, so no
- * read-back), or, for a participant that never published, the data message
- * and its removal (see {@link endSession}); an AMD result or a binding
- * alone, the write (and for AMD the data message), no read-back: the status
- * did not change.
+ * costs the write, the read-back (settle) and the data message; `hangup`
+ * for a participant that never published, the data message and its removal
+ * (see {@link endSession}); an AMD result or a binding alone, the write
+ * (and for AMD the data message), no read-back: the status did not change.
  */
 async function apply(
   rooms: LiveKitRooms,
@@ -197,7 +192,9 @@ async function apply(
   const attributes = await rooms.setAttributes(participant.room, participant.identity, changes);
   if (attributes === 'not-found') return { outcome: 'unknown-participant', attributes };
   // A write that timed out may have been applied all the same, an older status with it: settled either way.
-  const settled = status && status !== 'hangup' ? await settle(rooms, participant, budget) : undefined;
+  // `hangup` is read back too: an older callback's own settle may have given up (a failed read, out of
+  // rounds or time), and this read-back is then what puts `hangup` back on top.
+  const settled = status ? await settle(rooms, participant, budget) : undefined;
   const bound = changes[BINDING_ATTRIBUTE] ? 'written' : undefined;
   if (!status && !changes['twilio.answeredBy']) return { outcome: attributes === 'done' ? 'updated' : 'livekit-failed', attributes, bound };
   // A hidden or departed participant's attributes may reach nobody; the
