@@ -390,14 +390,7 @@ export class CampaignRunner {
         return;
       case 'final':
         run.phase = 'final';
-        run.final = {
-          row: event.row,
-          callSid: event.callSid ?? '',
-          room: event.room ?? '',
-          status: event.status,
-          error: event.error ?? '',
-          attempts: event.attempts,
-        };
+        run.final = resultOf(event);
         return;
     }
   }
@@ -696,4 +689,16 @@ export class CampaignRunner {
       },
     );
   }
+}
+
+/** A row's result, as its journal's `final` event says it. */
+export function resultOf(event: Extract<JournalEvent, { t: 'final' }>): RowResult {
+  return {
+    row: event.row,
+    callSid: event.callSid ?? '',
+    room: event.room ?? '',
+    status: event.status,
+    error: event.error ?? '',
+    attempts: event.attempts,
+  };
 }

@@ -31,7 +31,7 @@ import { Progress } from '../campaign/progress';
 import { describePlan } from '../campaign/report';
 import { ResultsFile } from '../campaign/results';
 import { readCampaignTable, TableError, isTimeZone } from '../campaign/rows';
-import { CampaignRunner, RowResult } from '../campaign/runner';
+import { CampaignRunner, resultOf, RowResult } from '../campaign/runner';
 import { parseWindow } from '../campaign/window';
 import { runCli, UsageError } from './cli';
 import { readEnvFile } from './env-file';
@@ -76,15 +76,7 @@ function readText(file: string, what: string): string {
 function journalFinals(events: readonly JournalEvent[]): Map<string, RowResult> {
   const finals = new Map<string, RowResult>();
   for (const e of events) {
-    if (e.t === 'final')
-      finals.set(e.row, {
-        row: e.row,
-        callSid: e.callSid ?? '',
-        room: e.room ?? '',
-        status: e.status,
-        error: e.error ?? '',
-        attempts: e.attempts,
-      });
+    if (e.t === 'final') finals.set(e.row, resultOf(e));
   }
   return finals;
 }
