@@ -52,14 +52,9 @@ export async function findCalls(rooms: LiveKitRooms, room: string, authToken: st
   return calls.sort((a, b) => (a.role === b.role ? 0 : a.role === 'caller' ? -1 : 1));
 }
 
-/** The room's call of that role, or 'none'. */
-export async function findCall(
-  rooms: LiveKitRooms,
-  room: string,
-  authToken: string,
-  role: LegRole = 'caller',
-): Promise<RoomCall | 'none' | 'failed'> {
+/** The room's caller leg, or 'none'. */
+export async function findCall(rooms: LiveKitRooms, room: string, authToken: string): Promise<RoomCall | 'none' | 'failed'> {
   const calls = await findCalls(rooms, room, authToken);
   if (calls === 'failed') return 'failed';
-  return calls.find((c) => c.role === role) ?? 'none';
+  return calls.find((c) => c.role === 'caller') ?? 'none';
 }

@@ -71,6 +71,11 @@ export interface LoadedRoutes {
   error?: string;
 }
 
+/** The route of that name (a call's `twilio.route`), when the file still has it. */
+export function routeNamed(loaded: LoadedRoutes, name: string | undefined): Route | undefined {
+  return loaded.table.routes.find((r) => r.name === name);
+}
+
 /** Loads routes from a reader of the file's text (undefined when there is no file). Never throws. */
 export function loadRoutes(readText: () => string | undefined): LoadedRoutes {
   let text: string | undefined;

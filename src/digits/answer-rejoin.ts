@@ -12,7 +12,7 @@ import type { Env } from '../config/env-reader';
 import { LiveKitSettings, readFallbackSettings, readLiveKitSettings } from '../config/settings';
 import { fallbackForRoute } from '../config/route-settings';
 import { DEFAULT_ROUTE } from '../config/route';
-import type { LoadedRoutes } from '../config/routes';
+import { LoadedRoutes, routeNamed } from '../config/routes';
 import { callJournal, JournalFor } from '../journal/call-journal';
 import { ConnectTwilioCall, LiveKitError } from '../livekit/connector';
 import { HttpReply, xmlReply } from '../twilio/reply';
@@ -78,7 +78,7 @@ export async function answerRejoin(env: Env, event: Record<string, unknown>, dep
   if (opened.room !== room || opened.identity !== identity || opened.attributes['twilio.callSid'] !== callSid)
     return fallback('mismatch', 'the journal does not hold this call');
   known.stash = opened;
-  route = deps.routes().table.routes.find((r) => r.name === opened.attributes['twilio.route']) ?? DEFAULT_ROUTE;
+  route = routeNamed(deps.routes(), opened.attributes['twilio.route']) ?? DEFAULT_ROUTE;
 
   try {
     const streamUrl = await deps.connector(liveKit.value)({

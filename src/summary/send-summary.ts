@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describeProblems } from '../config/env-reader';
-import type { LoadedRoutes } from '../config/routes';
+import { LoadedRoutes, routeNamed } from '../config/routes';
 import { callJournal } from '../journal/call-journal';
 import type { TwilioClient } from '../outbound/steps';
 import { classifyTwilioFailure, TwilioCall, TwilioRecording, withResends } from '../twilio/calls';
@@ -45,7 +45,7 @@ export async function sendSummaryWhenDone(
   heard: { callStatus?: string; recording?: { sid: string; status: string } } = {},
 ): Promise<LogFields> {
   if (!settings.ok) return { summary: 'misconfigured', summaryReason: describeProblems(settings.problems) };
-  const route = deps.routes().table.routes.find((r) => r.name === routeName);
+  const route = routeNamed(deps.routes(), routeName);
   const summary = summaryForRoute(settings.value, route);
   if (!summary.url) return {};
   if (summary.key.length === 0) return { summary: 'unsigned', summaryReason: 'SUMMARY_WEBHOOK_SECRET is not set' };

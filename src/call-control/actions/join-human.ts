@@ -10,7 +10,7 @@
  * the move may have happened: asking again finds the person where they are.
  */
 import { ROOM_BUDGET_MS } from '../../outbound/steps';
-import { conferenceTwiml } from '../../transfer/consult-leg';
+import { conferenceTwiml, personIdentity } from '../../transfer/consult-leg';
 import { reportProgress } from '../../transfer/progress';
 import { bindingAttributes } from '../../twilio/call-binding';
 import { ActionContext, CallAction, Done, ok, refuse } from './action';
@@ -42,7 +42,7 @@ export const joinHuman: CallAction = {
     const { progress, participant } = person;
     const rooms = () => deps.rooms(settings.liveKit, budget.share(ROOM_BUDGET_MS, 100, 200));
     const joined = (via: 'move' | 'conference', outcome = `joined-${via}`) =>
-      ok({ action: 'join-human', outcome: 'joined', via, participantIdentity: `human-${progress.target}` }, outcome);
+      ok({ action: 'join-human', outcome: 'joined', via, participantIdentity: personIdentity(progress.target) }, outcome);
     // Already here: an earlier join moved them (its answer or its progress write may have been lost).
     if (participant?.room === room) {
       if (progress.status !== 'joined')

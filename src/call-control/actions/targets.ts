@@ -6,6 +6,7 @@
 import { describeProblems } from '../../config/env-reader';
 import type { Route } from '../../config/route';
 import { destinationsForRoute } from '../../config/route-settings';
+import { routeNamed } from '../../config/routes';
 import { resolveTarget, targetNames } from '../../config/transfer-targets';
 import { checkDialable } from '../../phone/dial-policy';
 import { misconfigured } from '../../twilio/reply';
@@ -15,7 +16,7 @@ const configurationError = (detail: string): Done => ({ reply: misconfigured(det
 
 /** The route the call was connected under, when the routes file still has it. */
 export function routeOf({ deps, call }: ActionContext): Route | undefined {
-  return deps.routes().table.routes.find((r) => r.name === call.route);
+  return routeNamed(deps.routes(), call.route);
 }
 
 /** The target's address, or the refusal: unknown names list the known ones, so a model can choose again. */
