@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 // Runs one of the project's TypeScript command-line tools: bundles it with
-// esbuild (about 100 ms) and runs the result with the arguments given.
+// esbuild (about 100 ms) and runs the result with the arguments given. On a
+// clone without `npm ci` it says so (./installed.mjs) before loading esbuild.
 //   node scripts/run-ts.mjs src/deploy/doctor-cli.ts [args...]
-import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { refuseWithoutInstall } from './installed.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Runs the tool and returns its exit status. */
 export async function runTs(entry, args = [], options = {}) {
+  // The bundler, and what the tools bundle from node_modules.
+  const what = process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}` : `node scripts/run-ts.mjs ${entry}`;
+  refuseWithoutInstall(what, ['esbuild', 'twilio', 'livekit-server-sdk']);
+  const { build } = await import('esbuild');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'run-ts-'));
   const outfile = path.join(dir, 'tool.cjs');
   try {

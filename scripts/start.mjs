@@ -16,68 +16,25 @@
 //
 // scripts/deploy.mjs runs `twilio-run deploy` through the same code.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { installedDir, refuseWithoutInstall } from './installed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** What twilio-run and the hooks it runs (.twilioserverlessrc.js: scripts/build.mjs, scripts/run-ts.mjs) load. */
-const NEEDED = ['twilio-run', 'esbuild', 'twilio', 'livekit-server-sdk'];
-
-/** Where `name` is installed for this project's scripts, as their imports find it, or undefined. */
-function installedDir(name) {
-  let file;
-  try {
-    // As an `import` in scripts/ resolves it: node_modules upward from here, never NODE_PATH.
-    file = fileURLToPath(import.meta.resolve(`${name}/package.json`));
-  } catch {
-    try {
-      file = fileURLToPath(import.meta.resolve(name));
-    } catch {
-      return undefined;
-    }
-  }
-  const marker = `${path.sep}node_modules${path.sep}${name}${path.sep}`;
-  const at = file.lastIndexOf(marker);
-  return at < 0 ? undefined : file.slice(0, at + marker.length - 1);
-}
-
-/** The problems with this project's installed dependencies: none when `npm ci` has run and is current. */
-export function installProblems() {
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const pinned = { ...pkg.dependencies, ...pkg.devDependencies };
-  const missing = [];
-  const stale = [];
-  for (const name of NEEDED) {
-    const dir = installedDir(name);
-    if (!dir || !existsSync(path.join(dir, 'package.json'))) {
-      missing.push(name);
-      continue;
-    }
-    const want = pinned[name];
-    const have = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
-    if (typeof want === 'string' && /^\d+\.\d+\.\d+$/.test(want) && have !== want)
-      stale.push(`${name} ${have} (package.json pins ${want})`);
-  }
-  const problems = [];
-  if (missing.length) problems.push(`not installed: ${missing.join(', ')}`);
-  if (stale.length) problems.push(`out of date: ${stale.join(', ')}`);
-  return problems;
-}
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const GRACE_MS = 5000;
 
 /** Runs `twilio-run <command> ...args` in the project, and exits as it does. */
 export function runTwilioRun(command, args) {
-  const problems = installProblems();
-  if (problems.length) {
-    console.error(`npm ${command === 'start' ? 'start' : `run ${command}`}: the project's dependencies are ${problems.join('; ')}.`);
-    console.error(`Run npm ci first (in ${root}), then try again.`);
-    process.exit(1);
-  }
+  // What twilio-run and the hooks it runs (.twilioserverlessrc.js: scripts/build.mjs, scripts/run-ts.mjs) load.
+  refuseWithoutInstall(`npm ${command === 'start' ? 'start' : `run ${command}`}`, [
+    'twilio-run',
+    'esbuild',
+    'twilio',
+    'livekit-server-sdk',
+  ]);
   // A settings file the tools read before .twilioserverlessrc.js would skip the build and the preflight: refused first.
   const guard = spawnSync(process.execPath, [path.join(root, 'scripts', 'predeploy.mjs'), '--config-sources', command, ...args], {
     cwd: root,

@@ -470,6 +470,17 @@ describe('npm start and npm run deploy', () => {
       noStack(result.output);
     });
 
+    test.each(['doctor', 'ring', 'bind', 'campaign'])('npm run %s (a TypeScript tool, bundled by esbuild)', async (script) => {
+      const dir = withoutModules();
+      const result = await runCommand('npm', ['run', '--silent', script], dir);
+      expect(result.status).toBe(1);
+      expect(result.output).toContain(
+        `npm run ${script}: the project's dependencies are not installed: esbuild, twilio, livekit-server-sdk.`,
+      );
+      expect(result.output).toContain(`Run npm ci first (in ${dir}), then try again.`);
+      noStack(result.output);
+    });
+
     test('npm run deploy', async () => {
       const dir = withoutModules();
       const result = await runCommand('npm', ['run', '--silent', 'deploy'], dir);
