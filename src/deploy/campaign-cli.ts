@@ -25,6 +25,7 @@ import { realClock } from '../campaign/clock';
 import { CsvError } from '../campaign/csv';
 import { dialChecker } from '../campaign/dial-check';
 import { JournalEvent, JournalFile, readJournal } from '../campaign/journal';
+import { lockJournal } from '../campaign/journal-lock';
 import { normalizeNumber, OptOutList, readOptOutList } from '../campaign/opt-out';
 import { planCampaign } from '../campaign/plan';
 import { Progress } from '../campaign/progress';
@@ -227,6 +228,16 @@ async function main(): Promise<number> {
   if (path.resolve(resultsFile) === path.resolve(csvFile))
     throw new UsageError('--results names the CSV itself, which would be overwritten: give another file');
   const journalPath = resultsFile.replace(/(\.results)?\.csv$/i, '') + '.journal.jsonl';
+  // Taken before the journal is read: a second run reading it now would take the first one's rows as its own.
+  const lock = lockJournal(journalPath);
+  if (!lock.ok) {
+    const who = lock.holder ? `run ${lock.holder.pid} on ${lock.holder.host}, since ${lock.holder.since}` : 'a run that left no name in it';
+    throw new UsageError(
+      `${journalPath} is in use by another run of this campaign (${who}): let it finish or stop it with Ctrl-C, then run this again. ` +
+        `Runs over other slices of a list each take their own --results. If no run is going on, remove ${journalPath}.lock`,
+    );
+  }
+  process.on('exit', lock.release);
   const history = readJournal(journalPath);
   const earlier = history.find((e): e is Extract<JournalEvent, { t: 'start' }> => e.t === 'start');
   if (earlier && earlier.campaign !== campaign) {
@@ -321,6 +332,7 @@ async function main(): Promise<number> {
     progress.finish();
     journal.close();
     results.close();
+    lock.release();
   }
   const counts = Object.entries(summary.statuses)
     .map(([status, n]) => `${status} ${n}`)

@@ -6,9 +6,10 @@
  * HTTPS proxy; then the same command again, which calls nobody twice.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseCsv } from '../../src/campaign/csv';
 import { CampaignTwilioStandIn, OutboundServer } from '../support/campaign-stand-in';
@@ -195,6 +196,31 @@ test('a run through the service, then the same command again: every row called o
   expect(again.stdout).toContain('completed 2, busy 1; 0 calls placed in this run');
   expect(twilioApi.calls).toHaveLength(3);
   expect(server.invocations).toBe(3);
+  // Each run let go of the journal when it ended.
+  expect(existsSync(path.join(dir, 'c.journal.jsonl.lock'))).toBe(false);
+  await server.stop();
+}, 60_000);
+
+test('a second run on a journal in use is refused before it reads the journal or sends anything', async () => {
+  const dir = tempDir();
+  const server = await new OutboundServer({ liveKit, twilioApi }).start();
+  const env = dotenv(dir);
+  writeFileSync(path.join(dir, 'c.csv'), 'To\n+14155550501\n');
+  // This test's process stands for the first run, still going.
+  const lock = path.join(dir, 'c.journal.jsonl.lock');
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-12-01T09:00:00.000Z' }));
+  const result = await campaign(
+    ['--csv', path.join(dir, 'c.csv'), '--env', env, '--url', server.url, '--routes', path.join(dir, 'none.json')],
+    twilioApi.proxyEnv(),
+  );
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(
+    `c.journal.jsonl is in use by another run of this campaign (run ${process.pid} on ${os.hostname()}, since 2026-12-01T09:00:00.000Z)`,
+  );
+  expect(result.stderr).toContain('Runs over other slices of a list each take their own --results');
+  expect(server.invocations).toBe(0);
+  expect(existsSync(path.join(dir, 'c.journal.jsonl'))).toBe(false);
+  expect(existsSync(lock)).toBe(true);
   await server.stop();
 }, 60_000);
 

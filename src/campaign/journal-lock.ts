@@ -1,0 +1,74 @@
+/**
+ * One run at a time per journal. Two runs reading the same journal would
+ * each take the rows the other has not yet written as theirs: the
+ * IdempotencyKey stops a second call only while the service keeps the key
+ * (10 minutes), so the second run is refused instead. The lock is a file
+ * beside the journal, made with O_EXCL, naming the run that holds it; one
+ * left by a run that died (its process gone) is taken over. Runs on disjoint
+ * slices of a list give each its own --results, so each its own journal.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+export type LockResult = { ok: true; release: () => void } | { ok: false; holder: LockHolder | undefined };
+
+function holderOf(file: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    if (typeof value.pid === 'number' && typeof value.host === 'string' && typeof value.since === 'string')
+      return { pid: value.pid, host: value.host, since: value.since };
+  } catch {
+    // Unreadable or half written: nobody can be shown as holding it.
+  }
+  return undefined;
+}
+
+/** Whether the process is there; EPERM means it is, owned by someone else. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock for `journal`, or says who holds it. A holder on another
+ * host (a shared folder) cannot be checked, so it is never taken over.
+ */
+export function lockJournal(journal: string, now = () => new Date()): LockResult {
+  const file = `${journal}.lock`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = holderOf(file);
+      const stale = holder !== undefined && holder.host === os.hostname() && !alive(holder.pid);
+      if (!stale) return { ok: false, holder };
+      rmSync(file, { force: true });
+      continue;
+    }
+    writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), since: now().toISOString() }));
+    closeSync(fd);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        rmSync(file, { force: true });
+      },
+    };
+  }
+  // Taken over by another run between our removal and our create.
+  return { ok: false, holder: holderOf(file) };
+}
