@@ -6,14 +6,11 @@
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
 import { controlCall } from '../call-control/control-call';
 import { controlDependencies } from '../call-control/dependencies';
-import type { TwilioClient } from '../outbound/steps';
 import { errorReply } from '../twilio/reply';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
-  const deps = controlDependencies(
-    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient,
-  );
+  const deps = controlDependencies(twilioClientOf(context));
   return answer(
     'call-control',
     callback,

@@ -6,16 +6,16 @@ import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtim
 import { routesFromAssets } from '../config/routes-asset';
 import { readFallbackSettings } from '../config/settings';
 import { answerIncomingCall } from '../incoming/answer-call';
-import { callJournal, JournalSync } from '../journal/call-journal';
+import { callJournal } from '../journal/call-journal';
 import { liveKitConnector } from '../livekit/connector';
 import { xmlReply } from '../twilio/reply';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 import { fallbackTwiml } from '../twilio/twiml';
 import { logLine } from '../util/log';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const env = environmentOf(context);
-  const sync = (timeoutMs: number) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as JournalSync;
+  const sync = twilioClientOf(context);
   return answer(
     'incoming',
     callback,

@@ -4,16 +4,13 @@
  * signed server-side request.
  */
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
-import type { TwilioClient } from '../outbound/steps';
 import { errorReply } from '../twilio/reply';
 import { placeOutboundCall } from '../outbound/place-call';
 import { outboundDependencies } from '../outbound/steps';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
-  const deps = outboundDependencies(
-    (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient,
-  );
+  const deps = outboundDependencies(twilioClientOf(context));
   return answer(
     'outbound',
     callback,

@@ -6,17 +6,16 @@
 import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtime-types/types';
 import { routesFromAssets } from '../config/routes-asset';
 import { liveKitRooms } from '../livekit/rooms';
-import type { TwilioClient } from '../outbound/steps';
 import { reflectRecording } from '../recording/reflect-recording';
 import { sendSummaryWhenDone } from '../summary/send-summary';
 import { readSummarySettings } from '../summary/settings';
 import { jsonReply } from '../twilio/reply';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 import { logLine } from '../util/log';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const env = environmentOf(context);
-  const twilio = (timeoutMs: number) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient;
+  const twilio = twilioClientOf(context);
   return answer(
     'recording-status',
     callback,

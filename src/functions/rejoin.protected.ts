@@ -7,10 +7,9 @@ import type { ServerlessFunctionSignature } from '@twilio-labs/serverless-runtim
 import { readFallbackSettings } from '../config/settings';
 import { routesFromAssets } from '../config/routes-asset';
 import { answerRejoin } from '../digits/answer-rejoin';
-import type { JournalSync } from '../journal/call-journal';
 import { liveKitConnector } from '../livekit/connector';
 import { xmlReply } from '../twilio/reply';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 import { fallbackTwiml } from '../twilio/twiml';
 import { logLine } from '../util/log';
 
@@ -22,7 +21,7 @@ export const handler: ServerlessFunctionSignature = (context, event, callback) =
     () =>
       answerRejoin(env, event as Record<string, unknown>, {
         connector: liveKitConnector,
-        journal: (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as JournalSync,
+        journal: twilioClientOf(context),
         log: logLine,
         routes: routesFromAssets,
       }),

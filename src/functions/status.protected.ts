@@ -9,15 +9,14 @@ import { jsonReply } from '../twilio/reply';
 import { liveKitRooms } from '../livekit/rooms';
 import { logLine } from '../util/log';
 import { routesFromAssets } from '../config/routes-asset';
-import { answer, environmentOf } from '../twilio/runtime';
+import { answer, environmentOf, twilioClientOf } from '../twilio/runtime';
 import { reflectCallStatus } from '../status/reflect-status';
-import type { TwilioClient } from '../outbound/steps';
 import { readSummarySettings } from '../summary/settings';
 import { sendSummaryWhenDone } from '../summary/send-summary';
 
 export const handler: ServerlessFunctionSignature = (context, event, callback) => {
   const env = environmentOf(context);
-  const twilio = (timeoutMs: number) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient;
+  const twilio = twilioClientOf(context);
   return answer(
     'status',
     callback,

@@ -6,6 +6,16 @@ import type { Context, ServerlessCallback } from '@twilio-labs/serverless-runtim
 import type { Env } from '../config/env-reader';
 import type { HttpReply } from './reply';
 import { logLine } from '../util/log';
+import type { TwilioClient } from '../outbound/steps';
+
+/**
+ * The account's REST client from the runtime, made for one deadline. The
+ * helper's own resending is off: what may be sent again is decided where
+ * the request is made, within the function's budget (../util/retry).
+ */
+export function twilioClientOf(context: Context): (timeoutMs: number) => TwilioClient {
+  return (timeoutMs) => context.getTwilioClient({ timeout: timeoutMs, autoRetry: false }) as unknown as TwilioClient;
+}
 
 /** `context` as plain values: `.env` keys plus DOMAIN_NAME, PATH, SERVICE_SID. */
 export function environmentOf(context: Context): Env {
