@@ -38,7 +38,7 @@ import type { TwilioFor } from '../twilio/calls';
 export const STATUS_QUERY = ['room', 'identity', 'route', 'callerRoom'] as const;
 
 const ROOM_OP_MS = 1000;
-/** Read-backs after a status write at most; each one that restores the status is followed by another. */
+/** Read-backs after a status write at most; a restore is read back in the next round while rounds are left. */
 const SETTLE_ROUNDS = 6;
 /** Twilio waits 15 s for a status callback and a Function may run 10 s; everything here fits in 8. */
 const STATUS_BUDGET_MS = 8000;
@@ -143,30 +143,34 @@ function bindingFor(env: Env, participant: Participant, callSid: string): Record
  * all of a call's callbacks are answered the room shows the newest status.
  *
  * The read-back is owed for this callback's own write, which may be the
- * older one: a read or a restore that failed (LiveKit may have applied it
- * and answered too late) is tried again while rounds and time are left,
- * never taken as settled. Rounds end as soon as a read shows the status on
- * top or `hangup` is restored; the stages are few and only move forward,
- * so overlapping callbacks agree within a few rounds
- * (tests/status/settle-model.test.ts tries them in 20,000 orders).
+ * older one: a read or a restore whose answer was lost (LiveKit may have
+ * applied it and answered too late) is tried again while rounds and time
+ * are left. Giving up after two failures in a row was tried: it left an
+ * older status on top in 8 of the model's 10,000 orders. The bound while
+ * LiveKit is failing is the rounds and the time: six reads and five
+ * restores at most, each with its own resends.
+ * Rounds end as soon as a read shows the status on top or `hangup` is
+ * restored; the stages are few and only move forward, so overlapping
+ * callbacks agree within a few rounds (tests/status/settle-model.test.ts).
+ * `unsettled`: rounds or time ran out before a read showed it on
+ * top. A write LiveKit applies after its caller gave up on it, once every
+ * callback has answered, is read back by nobody.
  */
-async function settle(rooms: LiveKitRooms, participant: Participant, budget: Budget): Promise<ParticipantState | 'not-found' | 'failed'> {
-  let outcome: ParticipantState | 'failed' = 'failed';
+async function settle(rooms: LiveKitRooms, participant: Participant, budget: Budget): Promise<'settled' | 'unsettled' | 'not-found'> {
   // Each round leaves time for its read, a restore and the data message after it.
   for (let round = 0; round < SETTLE_ROUNDS && budget.remaining() >= 3 * ROOM_OP_MS; round += 1) {
     const state = await rooms.getParticipant(participant.room, participant.identity);
     if (state === 'not-found') return state;
     if (state === 'failed') continue;
-    outcome = state;
     const latest = latestStage(state.attributes);
-    if (!latest || state.attributes['twilio.callStatus'] === latest.stage) return state;
+    if (!latest || state.attributes['twilio.callStatus'] === latest.stage) return 'settled';
     const restored = { 'twilio.callStatus': latest.stage, 'twilio.callStatusDetail': latest.detail };
     const write = await rooms.setAttributes(participant.room, participant.identity, restored);
     if (write === 'not-found') return write;
     // Restored to `hangup`: no later write can be newer, so there is nothing left to read back for.
-    if (write === 'done' && latest.stage === 'hangup') return state;
+    if (write === 'done' && latest.stage === 'hangup') return 'settled';
   }
-  return outcome;
+  return 'unsettled';
 }
 
 /** The data message that tells the room what this callback changed. */
@@ -213,7 +217,7 @@ async function apply(
   const dataMessage = await rooms.sendData(participant.room, STATUS_TOPIC, statusMessage(callback, changes, current));
   // What reached the room, said as it is: the attributes, or only the data message, or nothing.
   const outcome = attributes === 'done' ? 'updated' : dataMessage === 'done' ? 'attributes-failed' : 'livekit-failed';
-  return { outcome, attributes, settled: typeof settled === 'object' ? 'done' : settled, dataMessage, bound };
+  return { outcome, attributes, settled, dataMessage, bound };
 }
 
 /**

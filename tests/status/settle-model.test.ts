@@ -4,8 +4,11 @@
  * applied after a random wait and answered after another (a seeded draw, so
  * a failure repeats), the way overlapping LiveKit requests may be. HTTP and
  * its timers are left out, so far more orders are tried than
- * tests/status/ordering.test.ts can try against the stand-in, and the rare
- * ones (one callback's read-back meeting three stale writes in a row) too.
+ * tests/status/ordering.test.ts can try against the stand-in, the rare
+ * ones included. What it does not cover: a request LiveKit applies after its
+ * caller gave up on it (nobody reads back after the last callback answers),
+ * the client's own deadlines and resends, and the time budget (turns take
+ * no time); tests/status/reflect-status.test.ts holds those.
  */
 import { reflectCallStatus, StatusDependencies } from '../../src/status/reflect-status';
 import type { LiveKitRooms, ParticipantState } from '../../src/livekit/rooms';
@@ -71,20 +74,25 @@ const STAGES = [
   ['completed', '3'],
 ] as const;
 
-/** One call: its four callbacks started in a drawn order and at drawn moments; the room's status once all are answered. */
-async function trial(seed: number, lost: number): Promise<{ status: string | undefined; replies: number[] }> {
-  const random = generator(seed);
-  const { rooms, attributes } = modelRoom(random, lost);
-  const deps: StatusDependencies = {
+function dependencies(rooms: LiveKitRooms, log: StatusDependencies['log'] = () => undefined): StatusDependencies {
+  return {
     rooms: () => rooms,
-    log: () => undefined,
+    log,
     routes: () => routes,
     twilio: () => {
       throw new Error('no Twilio here');
     },
     afterCall: async () => ({}),
   };
-  const url = `http://${String(env.DOMAIN_NAME)}/status?room=model&identity=callee`;
+}
+
+const url = `http://${String(env.DOMAIN_NAME)}/status?room=model&identity=callee`;
+
+/** One call: its four callbacks started in a drawn order and at drawn moments; the room's status once all are answered. */
+async function trial(seed: number, lost: number): Promise<{ status: string | undefined; replies: number[] }> {
+  const random = generator(seed);
+  const { rooms, attributes } = modelRoom(random, lost);
+  const deps = dependencies(rooms);
   const replies = await Promise.all(
     STAGES.map(async ([status, sequence]) => {
       await turns(Math.floor(random() * 30));
@@ -117,10 +125,32 @@ describe('the status protocol over drawn interleavings', () => {
     expect(await trials(10_000, 0)).toEqual({ wrong: [], replies: new Set([200]) });
   });
 
-  test('one answer in 20 lost after LiveKit applied the request, 10,000 orders: still hangup in every one', async () => {
+  test('one answer in 20 lost after LiveKit applied the request, 10,000 orders: hangup in every one whose completed was answered 200', async () => {
     const { wrong, replies } = await trials(10_000, 0.05);
     expect(wrong).toEqual([]);
     // Lost answers did reach the callbacks: some could not even read the participant.
     expect(replies).toEqual(new Set([200, 503]));
+  });
+
+  test('every read-back failing: tried again until the rounds run out, no more; answered 200 with the data message, logged unsettled', async () => {
+    const { rooms, attributes } = modelRoom(() => 0.5, 0);
+    const read = rooms.getParticipant;
+    let reads = 0;
+    rooms.getParticipant = async (room, identity) => ((reads += 1), reads === 1 ? read(room, identity) : 'failed');
+    let sent = 0;
+    rooms.sendData = async () => ((sent += 1), 'done');
+    const lines: Record<string, unknown>[] = [];
+    const event = signedCallback(url, { CallSid: callSid(1), CallStatus: 'in-progress', SequenceNumber: '2' });
+    const reply = await reflectCallStatus(
+      env,
+      event,
+      dependencies(rooms, (fields) => void lines.push(fields)),
+    );
+    expect(reply.status).toBe(200);
+    expect(attributes['twilio.callStatus']).toBe('active');
+    // The participant's own read, then six read-backs.
+    expect(reads).toBe(7);
+    expect(sent).toBe(1);
+    expect(lines).toEqual([expect.objectContaining({ outcome: 'updated', settled: 'unsettled', dataMessage: 'done' })]);
   });
 });
