@@ -56,7 +56,7 @@ async function main() {
   try {
     const args = ['--out', generated, '--routes', path.join(src, 'assets', 'routes.private.json')];
     if (values.env || existsSync(envFile)) args.push('--env', envFile);
-    if ((await runTs('src/deploy/build-cli.ts', args)) !== 0) return 1;
+    if ((await runTs('src/deploy/build-cli.ts', args, { command: 'the build (scripts/build.mjs)' })) !== 0) return 1;
     const made = new Set(await readdir(generated));
     const assets = (await filesUnder(path.join(src, 'assets'))).filter((f) => !path.basename(f).startsWith('.'));
     for (const file of assets) {

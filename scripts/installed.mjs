@@ -48,11 +48,17 @@ export function installProblems(needed) {
   return problems;
 }
 
-/** Says what is missing or stale, as `what` (the command the user typed), and exits 1; returns when all is installed. */
-export function refuseWithoutInstall(what, needed) {
+/** What to tell the user, as `what` (the command they typed), when the named dependencies are missing or stale; [] when installed. */
+export function installAdvice(what, needed) {
   const problems = installProblems(needed);
-  if (!problems.length) return;
-  console.error(`${what}: the project's dependencies are ${problems.join('; ')}.`);
-  console.error(`Run npm ci first (in ${root}), then try again.`);
+  if (!problems.length) return [];
+  return [`${what}: the project's dependencies are ${problems.join('; ')}.`, `Run npm ci first (in ${root}), then try again.`];
+}
+
+/** Says what is missing or stale and exits 1; returns when all is installed. */
+export function refuseWithoutInstall(what, needed) {
+  const advice = installAdvice(what, needed);
+  if (!advice.length) return;
+  for (const line of advice) console.error(line);
   process.exit(1);
 }

@@ -12,4 +12,6 @@
 //     hook, or the npm run deploy / npm start wrappers.
 import { runTs } from './run-ts.mjs';
 
-process.exit(await runTs('src/deploy/predeploy-cli.ts', process.argv.slice(2)));
+process.exit(
+  await runTs('src/deploy/predeploy-cli.ts', process.argv.slice(2), { command: 'the deploy preflight (scripts/predeploy.mjs)' }),
+);

@@ -8,15 +8,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { refuseWithoutInstall } from './installed.mjs';
+import { installAdvice } from './installed.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Runs the tool and returns its exit status. */
+/**
+ * Runs the tool and returns its exit status; 1, saying why, when the
+ * bundler or what the tools bundle from node_modules is not installed.
+ * `options.command` names what the user ran, for that message.
+ */
 export async function runTs(entry, args = [], options = {}) {
-  // The bundler, and what the tools bundle from node_modules.
-  const what = process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}` : `node scripts/run-ts.mjs ${entry}`;
-  refuseWithoutInstall(what, ['esbuild', 'twilio', 'livekit-server-sdk']);
+  const advice = installAdvice(options.command ?? `node scripts/run-ts.mjs ${entry}`, ['esbuild', 'twilio', 'livekit-server-sdk']);
+  if (advice.length) {
+    for (const line of advice) console.error(line);
+    return 1;
+  }
   const { build } = await import('esbuild');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'run-ts-'));
   const outfile = path.join(dir, 'tool.cjs');
@@ -50,5 +56,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.error('usage: node scripts/run-ts.mjs <entry.ts> [args...]');
     process.exit(2);
   }
-  process.exit(await runTs(entry, args));
+  // Run as an npm script (npm run doctor): named as the user typed it.
+  const event = process.env.npm_lifecycle_event;
+  process.exit(await runTs(entry, args, event && event !== 'npx' ? { command: `npm run ${event}` } : {}));
 }
