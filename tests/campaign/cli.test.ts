@@ -206,6 +206,9 @@ test('a second run on a journal in use is refused before it reads the journal or
   const server = await new OutboundServer({ liveKit, twilioApi }).start();
   const env = dotenv(dir);
   writeFileSync(path.join(dir, 'c.csv'), 'To\n+14155550501\n');
+  // A journal the run would refuse (another campaign's): the lock is looked at before it is read.
+  const journal = path.join(dir, 'c.journal.jsonl');
+  writeFileSync(journal, JSON.stringify({ t: 'start', at: 0, campaign: 'other', url: server.url, account: ACCOUNT_SID, rows: 1 }) + '\n');
   // This test's process stands for the first run, still going.
   const lock = path.join(dir, 'c.journal.jsonl.lock');
   writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-12-01T09:00:00.000Z' }));
@@ -218,8 +221,9 @@ test('a second run on a journal in use is refused before it reads the journal or
     `c.journal.jsonl is in use by another run of this campaign (run ${process.pid} on ${os.hostname()}, since 2026-12-01T09:00:00.000Z)`,
   );
   expect(result.stderr).toContain('Runs over other slices of a list each take their own --results');
+  expect(result.stderr).not.toContain("campaign other's journal");
   expect(server.invocations).toBe(0);
-  expect(existsSync(path.join(dir, 'c.journal.jsonl'))).toBe(false);
+  expect(readFileSync(journal, 'utf8').split('\n')).toHaveLength(2);
   expect(existsSync(lock)).toBe(true);
   await server.stop();
 }, 60_000);

@@ -1,6 +1,6 @@
 /** One run per journal: the lock file beside it, taken, refused, released, and taken over from a run that died. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockJournal } from '../../src/campaign/journal-lock';
@@ -54,4 +54,26 @@ test('held on another host, or naming nobody: never taken over (it cannot be che
   expect(lockJournal(journal)).toMatchObject({ ok: false, holder: { host: 'other-host.example' } });
   writeFileSync(`${journal}.lock`, '{"pid":');
   expect(lockJournal(journal)).toEqual({ ok: false, holder: undefined });
+});
+
+test('a takeover under way (its guard file fresh) is left to that run; a guard left by a run that died is cleared', () => {
+  const journal = journalIn(tempDir());
+  writeFileSync(`${journal}.lock`, JSON.stringify({ pid: deadPid(), host: os.hostname(), since: '2026-12-01T08:00:00.000Z' }));
+  writeFileSync(`${journal}.lock.takeover`, '');
+  expect(lockJournal(journal).ok).toBe(false);
+  expect(existsSync(`${journal}.lock.takeover`)).toBe(true);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(`${journal}.lock.takeover`, old, old);
+  expect(lockJournal(journal).ok).toBe(false);
+  expect(existsSync(`${journal}.lock.takeover`)).toBe(false);
+  expect(lockJournal(journal).ok).toBe(true);
+});
+
+test('release removes only its own lock: one taken over meanwhile by another run stays', () => {
+  const journal = journalIn(tempDir());
+  const lock = lockJournal(journal);
+  const other = JSON.stringify({ pid: process.pid + 1, host: os.hostname(), since: '2026-12-01T10:00:00.000Z' });
+  writeFileSync(`${journal}.lock`, other);
+  if (lock.ok) lock.release();
+  expect(readFileSync(`${journal}.lock`, 'utf8')).toBe(other);
 });
