@@ -4,7 +4,6 @@
  * Every figure carries where it comes from; the ones no documentation
  * confirms are marked as assumptions, and the dry run prints them all.
  */
-import * as idempotency from '../outbound/idempotency';
 
 export interface CeilingInputs {
   /** The account's calls per second (Twilio's default 1). */
@@ -51,12 +50,6 @@ export const LIVEKIT_REQUESTS_PER_CALL = 18;
 export const SYNC_WRITES_PER_CALL = 3;
 /** "up to 20/s per object", a Map's items counted together (https://www.twilio.com/docs/sync/limits). */
 export const SYNC_WRITES_PER_SECOND = 20;
-
-/** The shard count `src/outbound/idempotency.ts` exports (IDEMPOTENCY_SHARDS), else 1: one Map. */
-export function defaultSyncShards(): number {
-  const shards = (idempotency as Record<string, unknown>).IDEMPOTENCY_SHARDS;
-  return typeof shards === 'number' && Number.isInteger(shards) && shards > 0 ? shards : 1;
-}
 
 export function deriveCeiling(inputs: CeilingInputs): { limits: Limit[]; callsPerSecond: number; bound: string } {
   const invocationSeconds = OUTBOUND_SECONDS + inputs.statusCallbacks * STATUS_SECONDS;

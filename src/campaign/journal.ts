@@ -71,7 +71,7 @@ export class JournalFile implements JournalSink {
     // It holds the numbers called: readable by its owner only.
     this.fd = openSync(file, 'a+', 0o600);
     // A line torn by a crash would run into the next one: cut it off first.
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const text = readFileSync(file, 'utf8');
     if (text && !text.endsWith('\n')) {
       ftruncateSync(this.fd, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
     }

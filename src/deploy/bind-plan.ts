@@ -5,6 +5,8 @@
  * talking.
  */
 import type { RouteTable } from '../config/routes';
+import { DEFAULT_ROUTE } from '../config/route';
+import { DEFAULT_FALLBACK_ASSET, routeFallbackAsset } from './fallback-assets';
 
 /** The six voice settings bind manages on a number, by the twilio client's names. */
 export const FIELDS = [
@@ -94,8 +96,8 @@ export function flowWebhookUrl(accountSid: string, flowSid: string): string {
  * TwiML is the default's shares `fallback.xml`), else `fallback.xml` for the
  * default route and `fallback-<route>.xml` for a route.
  */
-export function fallbackAsset(route: string, byRoute: Record<string, string> = {}): string {
-  return byRoute[route] ?? (route === 'default' ? 'fallback.xml' : `fallback-${route}.xml`);
+function fallbackAsset(route: string, byRoute: Record<string, string> = {}): string {
+  return byRoute[route] ?? (route === DEFAULT_ROUTE.name ? DEFAULT_FALLBACK_ASSET : routeFallbackAsset(route));
 }
 
 /**

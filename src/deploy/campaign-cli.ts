@@ -20,12 +20,12 @@ import type { Env } from '../config/env-reader';
 import { loadRoutes } from '../config/routes';
 import { countryOf } from '../phone/destination';
 import { twilioCallLookup, TwilioCallsApi } from '../campaign/calls';
-import { defaultSyncShards } from '../campaign/ceiling';
 import { realClock } from '../campaign/clock';
 import { CsvError } from '../campaign/csv';
 import { dialChecker } from '../campaign/dial-check';
 import { JournalEvent, JournalFile, readJournal } from '../campaign/journal';
 import { lockJournal } from '../campaign/journal-lock';
+import { IDEMPOTENCY_SHARDS } from '../outbound/idempotency-maps';
 import { normalizeNumber, OptOutList, readOptOutList } from '../campaign/opt-out';
 import { planCampaign } from '../campaign/plan';
 import { Progress } from '../campaign/progress';
@@ -184,7 +184,7 @@ async function main(): Promise<number> {
     callSeconds: positive(values['call-seconds'], '--call-seconds', 120),
     statusCallbacks: checker.statusCallbacks ? 4 : 0,
     liveKitRequestsPerSecond: values['livekit-rps'] === undefined ? undefined : positive(values['livekit-rps'], '--livekit-rps', 1),
-    syncShards: positive(values['sync-shards'], '--sync-shards', defaultSyncShards(), true),
+    syncShards: positive(values['sync-shards'], '--sync-shards', IDEMPOTENCY_SHARDS, true),
   };
   const lines = describePlan(
     plan,

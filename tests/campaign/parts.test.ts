@@ -2,7 +2,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { classifyAnswer } from '../../src/campaign/answers';
-import { deriveCeiling, defaultSyncShards } from '../../src/campaign/ceiling';
+import { deriveCeiling } from '../../src/campaign/ceiling';
 import { CsvError, csvLine, parseCsv } from '../../src/campaign/csv';
 import { JournalFile, readJournal } from '../../src/campaign/journal';
 import { idempotencyKey } from '../../src/campaign/keys';
@@ -10,7 +10,6 @@ import { normalizeNumber, readOptOutList } from '../../src/campaign/opt-out';
 import { TokenBucket } from '../../src/campaign/rate';
 import { readCampaignTable, TableError } from '../../src/campaign/rows';
 import { isOpen, localMinutes, nextOpening, parseWindow } from '../../src/campaign/window';
-import * as idempotency from '../../src/outbound/idempotency';
 import { tempDir } from '../support/campaign-harness';
 
 describe('CSV (RFC 4180)', () => {
@@ -229,9 +228,5 @@ describe('the ceiling', () => {
       callsPerSecond: 5,
       bound: 'LiveKit Cloud API requests',
     });
-  });
-
-  test('the Sync shards default to what the service exports', () => {
-    expect(defaultSyncShards()).toBe((idempotency as Record<string, unknown>).IDEMPOTENCY_SHARDS ?? 1);
   });
 });
