@@ -14,24 +14,16 @@ import path from 'node:path';
 import { parseCsv } from '../../src/campaign/csv';
 import { CampaignTwilioStandIn, OutboundServer } from '../support/campaign-stand-in';
 import { tempDir } from '../support/campaign-harness';
-import { API_KEY, API_SECRET, LiveKitStandIn } from '../support/livekit-stand-in';
+import { API_KEY, API_SECRET } from '../support/livekit-stand-in';
+import { useLiveKit, useStandIn } from '../support/stand-ins';
+import { envText } from '../support/project-copy';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const liveKit = new LiveKitStandIn();
-const twilioApi = new CampaignTwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+const liveKit = useLiveKit();
+const twilioApi = useStandIn(new CampaignTwilioStandIn(ACCOUNT_SID, AUTH_TOKEN), { tls: true });
 
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start({ tls: true });
-});
-afterAll(async () => {
-  await liveKit.stop();
-  await twilioApi.stop();
-});
 beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
   // The service's own log lines (the handler runs in this process).
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -61,12 +53,7 @@ function dotenv(dir: string, extra: Record<string, string> = {}): string {
     ...extra,
   };
   const file = path.join(dir, '.env');
-  writeFileSync(
-    file,
-    Object.entries(values)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join(''),
-  );
+  writeFileSync(file, envText(values));
   return file;
 }
 

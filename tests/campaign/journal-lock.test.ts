@@ -30,10 +30,10 @@ test('taken: a file beside the journal naming this run, readable by its owner on
 
 test('held by a live run: refused, naming it, and the lock left as it was', () => {
   const journal = journalIn(tempDir());
-  const first = lockJournal(journal);
+  const first = lockJournal(journal, () => new Date('2026-12-01T09:00:00Z'));
   const before = readFileSync(`${journal}.lock`, 'utf8');
   const second = lockJournal(journal);
-  expect(second).toEqual({ ok: false, holder: { pid: process.pid, host: os.hostname(), since: expect.any(String) } });
+  expect(second).toEqual({ ok: false, holder: { pid: process.pid, host: os.hostname(), since: '2026-12-01T09:00:00.000Z' } });
   expect(readFileSync(`${journal}.lock`, 'utf8')).toBe(before);
   if (first.ok) first.release();
   expect(lockJournal(journal).ok).toBe(true);

@@ -5,27 +5,17 @@
  */
 import { CampaignTwilioStandIn } from '../support/campaign-stand-in';
 import { Harness, tempDir, usRows } from '../support/campaign-harness';
-import { LiveKitStandIn } from '../support/livekit-stand-in';
+import { useLiveKit, useStandIn } from '../support/stand-ins';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import { VirtualClock } from '../support/virtual-clock';
 import { localMinutes, parseWindow } from '../../src/campaign/window';
 import { RECONCILE_AFTER_MS } from '../../src/campaign/reconcile';
 
-const liveKit = new LiveKitStandIn();
-const twilioApi = new CampaignTwilioStandIn(ACCOUNT_SID, AUTH_TOKEN);
+const liveKit = useLiveKit();
+const twilioApi = useStandIn(new CampaignTwilioStandIn(ACCOUNT_SID, AUTH_TOKEN));
 const stands = { liveKit, twilioApi };
 
-beforeAll(async () => {
-  await liveKit.start();
-  await twilioApi.start();
-});
-afterAll(async () => {
-  await liveKit.stop();
-  await twilioApi.stop();
-});
 beforeEach(() => {
-  liveKit.reset();
-  twilioApi.reset();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
 });

@@ -14,6 +14,7 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import type { StandInNumber } from '../support/twilio-stand-in';
 import { loopbackHttpClient } from '../support/twilio-stand-in';
 import { ROOT } from '../support/twilio-run';
+import { envText } from '../support/project-copy';
 
 const twilioApi = useTwilioApi({ tls: true });
 
@@ -577,13 +578,7 @@ describe('the command line', () => {
   // Asynchronous: the stand-in lives in this process and must keep answering.
   const run = (args: string[], env: Record<string, string> | null = { ACCOUNT_SID, AUTH_TOKEN, OUTBOUND_CALLER_IDS: '+14155550100' }) => {
     const file = path.join(dir, '.env');
-    if (env)
-      writeFileSync(
-        file,
-        Object.entries(env)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n'),
-      );
+    if (env) writeFileSync(file, envText(env));
     const routes = path.join(dir, 'routes.json');
     writeFileSync(routes, ROUTES_TEXT);
     const argv = [

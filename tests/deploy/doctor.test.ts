@@ -1,3 +1,4 @@
+import { envText } from '../support/project-copy';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -163,12 +164,7 @@ describe('npm run doctor', () => {
   const run = (env: Record<string, string>, args: string[] = [], processEnv: Record<string, string> = {}) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'doctor-env-'));
     const file = path.join(dir, '.env');
-    writeFileSync(
-      file,
-      Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n'),
-    );
+    writeFileSync(file, envText(env));
     const argv = [
       path.join(ROOT, 'scripts', 'run-ts.mjs'),
       'src/deploy/doctor-cli.ts',

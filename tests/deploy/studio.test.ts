@@ -26,21 +26,11 @@ import { ACCOUNT_SID, AUTH_TOKEN } from '../support/runtime';
 import { SERVERLESS_HOSTS, ServerlessStandIn } from '../support/serverless-stand-in';
 import { hostRewritingHttpClient, relayProxy, STUDIO_HOST, StudioStandIn } from '../support/studio-stand-in';
 import { ROOT } from '../support/twilio-run';
+import { envText } from '../support/project-copy';
+import { useStandIn } from '../support/stand-ins';
 
-const serverless = new ServerlessStandIn(ACCOUNT_SID, AUTH_TOKEN);
-const studio = new StudioStandIn(ACCOUNT_SID, AUTH_TOKEN);
-beforeAll(async () => {
-  await serverless.start();
-  await studio.start({ tls: true });
-});
-afterAll(async () => {
-  await serverless.stop();
-  await studio.stop();
-});
-beforeEach(() => {
-  serverless.reset();
-  studio.reset();
-});
+const serverless = useStandIn(new ServerlessStandIn(ACCOUNT_SID, AUTH_TOKEN));
+const studio = useStandIn(new StudioStandIn(ACCOUNT_SID, AUTH_TOKEN), { tls: true });
 
 const SERVICE = JSON.parse(readFileSync(path.join(ROOT, '.twilioserviceconfig'), 'utf8')).serviceName as string;
 const FILES = readFlowFiles(path.join(ROOT, 'studio'), 'studio');
@@ -411,13 +401,7 @@ describe('npm run studio: the command', () => {
   const run = (env: Record<string, string> | undefined, args: string[] = []) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'studio-env-'));
     const file = path.join(dir, '.env');
-    if (env)
-      writeFileSync(
-        file,
-        Object.entries(env)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n'),
-      );
+    if (env) writeFileSync(file, envText(env));
     const argv = [path.join(ROOT, 'scripts', 'run-ts.mjs'), 'src/deploy/studio-cli.ts', '--env', file, ...args];
     return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...relay.env } }, (error, stdout, stderr) => {

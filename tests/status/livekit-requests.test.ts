@@ -7,11 +7,10 @@
  * At campaign rates these requests are what LiveKit's API limits are spent
  * on, so a change that adds one fails here.
  */
-import twilio from 'twilio';
 import { handler as outboundHandler } from '../../src/functions/outbound.protected';
 import { handler as statusHandler } from '../../src/functions/status.protected';
 import { liveKitEnv } from '../support/fixtures';
-import { AUTH_TOKEN, invoke, localContext, signedEvent } from '../support/runtime';
+import { invoke, localContext, signedCallback, signedEvent } from '../support/runtime';
 import { useLiveKit, useTwilioApi } from '../support/stand-ins';
 
 const liveKit = useLiveKit();
@@ -35,28 +34,15 @@ async function placeCall(extra: Record<string, string> = {}) {
 
 /** One callback as Twilio sends it: to the URL outbound gave it, signed over that URL. */
 async function callback(url: string, params: Record<string, string>) {
-  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
-  const event = {
-    ...Object.fromEntries(new URL(url).searchParams),
-    ...params,
-    request: { headers: { 'x-twilio-signature': signature }, cookies: {} },
-  };
-  const reply = await invoke(statusHandler, ctx('/status'), event);
+  const reply = await invoke(statusHandler, ctx('/status'), signedCallback(url, params));
   return { status: reply.status, outcome: (JSON.parse(reply.body) as { outcome?: string }).outcome };
-}
-
-/** Requests per method, e.g. `{ 'RoomService.GetParticipant': 7 }`. */
-function perMethod(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { method } of liveKit.requests) counts[method] = (counts[method] ?? 0) + 1;
-  return counts;
 }
 
 describe('LiveKit requests per outbound call', () => {
   test('answered and completed, the default four callbacks: 18 requests', async () => {
     const call = await placeCall();
     expect(call.events).toEqual(['initiated', 'ringing', 'answered', 'completed']);
-    expect(perMethod()).toEqual({ 'Connector.ConnectTwilioCall': 1, 'RoomService.UpdateParticipant': 1 });
+    expect(countFrom(0)).toEqual({ 'Connector.ConnectTwilioCall': 1, 'RoomService.UpdateParticipant': 1 });
     const base = { CallSid: call.callSid };
     const steps: [string, number][] = [
       ['initiated', 0],
@@ -78,7 +64,7 @@ describe('LiveKit requests per outbound call', () => {
     // Read, write, read back (settle), data message: each of the four, hangup included.
     const written = { 'RoomService.GetParticipant': 2, 'RoomService.UpdateParticipant': 1, 'RoomService.SendData': 1 };
     expect(each).toEqual([written, written, written, written]);
-    expect(perMethod()).toEqual({
+    expect(countFrom(0)).toEqual({
       'Connector.ConnectTwilioCall': 1,
       'RoomService.UpdateParticipant': 5,
       'RoomService.GetParticipant': 8,
@@ -114,7 +100,7 @@ describe('LiveKit requests per outbound call', () => {
         status: 200,
         outcome: 'updated',
       });
-    expect(perMethod()).toEqual({
+    expect(countFrom(0)).toEqual({
       'Connector.ConnectTwilioCall': 1,
       'RoomService.UpdateParticipant': 3,
       'RoomService.GetParticipant': 5,
